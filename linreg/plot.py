@@ -1,0 +1,238 @@
+"""Plots: a loss curve, an optimizer comparison, the data with the fitted line.
+
+Every function returns a `matplotlib.figure.Figure` built without pyplot, so it
+shows once in a notebook (as the cell's value) and never touches pyplot's global
+state. matplotlib is imported here only, so `import linreg` stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import torch
+from torch import nn
+
+from linreg.checks import LinregError, check_data
+from linreg.train import History
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_comparison", "plot_fit", "plot_loss", "save_figure"]
+
+# Metadata that would differ between runs (dates) or versions is left out, so the
+# same figure always gives the same bytes.
+_METADATA: dict[str, dict[str, str | None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def _new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _losses(run: History | Sequence[float]) -> list[float]:
+    return list(run.losses if isinstance(run, History) else run)
+
+
+def _draw_curve(ax: Axes, losses: list[float], log: bool, label: str | None = None) -> None:
+    epochs = range(len(losses))
+    if log and not any(value > 0 for value in losses):
+        log = False  # a log axis cannot show a curve that is zero everywhere
+    ax.plot(epochs, [max(v, 1e-300) if log else v for v in losses], label=label, linewidth=1.8)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+
+
+def plot_loss(
+    run: History | Sequence[float],
+    *,
+    title: str | None = None,
+    log: bool = False,
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+) -> Figure:
+    """Plot the loss against the epoch, as the lesson does.
+
+    Args:
+        run: a `History`, or a list of losses, one per epoch.
+        title: the title, e.g. the optimizer's name.
+        log: use a logarithmic loss axis.
+        xlabel: the x-axis label (pass a translation for other languages).
+        ylabel: the y-axis label.
+
+    Returns:
+        The figure.
+
+    Raises:
+        LinregError: if there are no losses to plot.
+    """
+    losses = _losses(run)
+    if not losses:
+        raise LinregError("there are no losses to plot: train for at least one epoch")
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    _draw_curve(ax, losses, log)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_comparison(
+    runs: Mapping[str, History | Sequence[float]],
+    *,
+    kind: Literal["grid", "overlay"] = "grid",
+    log: bool | None = None,
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+    columns: int = 4,
+) -> Figure:
+    """Plot the loss curves of several optimizers.
+
+    Args:
+        runs: optimizer name -> `History` (or list of losses), e.g. from `compare`.
+        kind: `'grid'` draws one small plot per optimizer, each with its own scale;
+            `'overlay'` draws all curves on one plot.
+        log: logarithmic loss axis; by default on for `'overlay'` (the curves span
+            many orders of magnitude) and off for `'grid'`.
+        xlabel: the x-axis label.
+        ylabel: the y-axis label.
+        columns: plots per row in the grid.
+
+    Returns:
+        The figure.
+
+    Raises:
+        LinregError: for an empty mapping, a run without losses or an unknown `kind`.
+    """
+    if kind not in ("grid", "overlay"):
+        raise LinregError(f"unknown kind {kind!r}: choose 'grid' or 'overlay'")
+    if not runs:
+        raise LinregError("there are no runs to compare: give at least one optimizer")
+    curves = {name: _losses(run) for name, run in runs.items()}
+    for name, losses in curves.items():
+        if not losses:
+            raise LinregError(f"the run {name!r} has no losses: train for at least one epoch")
+    if log is None:
+        log = kind == "overlay"
+    if kind == "overlay":
+        fig = _new_figure(7.0, 4.5)
+        ax = fig.add_subplot()
+        for name, losses in curves.items():
+            _draw_curve(ax, losses, log, label=name)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.legend(ncols=2 if len(curves) > 6 else 1, fontsize="small")
+        return fig
+    columns = max(1, min(columns, len(curves)))
+    rows = math.ceil(len(curves) / columns)
+    fig = _new_figure(3.0 * columns, 2.4 * rows)
+    axes = fig.subplots(rows, columns, squeeze=False).flatten()
+    for ax, (name, losses) in zip(axes, curves.items(), strict=False):
+        _draw_curve(ax, losses, log)
+        ax.set_title(name)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+    for ax in axes[len(curves) :]:
+        ax.set_visible(False)
+    return fig
+
+
+def plot_fit(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    model: nn.Module,
+    *,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    title: str | None = None,
+) -> Figure:
+    """Plot the data points and the model's line through them.
+
+    Args:
+        x: inputs of shape `(N, 1)`: one feature, so the line can be drawn.
+        y: targets of shape `(N, 1)`.
+        model: a trained model with one input and one output.
+        xlabel: the x-axis label.
+        ylabel: the y-axis label.
+        title: the title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        LinregError: if the data fails `check_data` or has more than one feature
+            or target.
+    """
+    x, y = check_data(x, y)
+    if x.shape[1] != 1 or y.shape[1] != 1:
+        raise LinregError(
+            f"plot_fit draws one feature against one target; x has {x.shape[1]} column(s) "
+            f"and y {y.shape[1]}"
+        )
+    low, high = float(x.min()), float(x.max())
+    margin = 0.1 * (high - low) or 1.0
+    grid = torch.linspace(low - margin, high + margin, 50, dtype=x.dtype).reshape(-1, 1)
+    with torch.no_grad():
+        line = model(grid)
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.plot(grid.flatten().tolist(), line.flatten().tolist(), color="C1", label="ŷ = wx + b")
+    ax.scatter(x.flatten().tolist(), y.flatten().tolist(), color="C0", zorder=3, label="data")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 100) -> Path:
+    """Save a figure as PNG, SVG or PDF: byte-identical for the same figure, all or nothing.
+
+    The file is written to a temporary name in the same folder and renamed into
+    place, so a failure never leaves a half-written file behind.
+
+    Args:
+        fig: the figure, e.g. from `plot_loss`.
+        path: the file; its suffix picks the format (`.png`, `.svg` or `.pdf`).
+        dpi: resolution of PNG files.
+
+    Returns:
+        The path written.
+
+    Raises:
+        LinregError: for an unsupported suffix or a folder that does not exist.
+    """
+    import matplotlib
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in _METADATA:
+        raise LinregError(
+            f"cannot save {path.name!r}: use a file name ending in .png, .svg or .pdf"
+        )
+    if not path.parent.is_dir():
+        raise LinregError(f"cannot save {path}: the folder {path.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as f, matplotlib.rc_context({"svg.hashsalt": "linreg"}):
+            fig.savefig(f, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

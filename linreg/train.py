@@ -1,0 +1,289 @@
+"""The training loop of the lesson: forward, loss, `zero_grad`, `backward`, `step`."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from linreg.checks import LinregError, check_data, check_positive_int
+from linreg.data import _batches
+from linreg.model import _first_weight
+from linreg.optim import needs_closure
+from linreg.solve import stable_lr
+
+__all__ = ["Callback", "DivergenceError", "History", "train"]
+
+Callback = Callable[[int, float, nn.Module], "bool | None"]
+"""Called after each epoch as `callback(epoch, loss, model)`; return `True` to stop."""
+
+
+@dataclass
+class History:
+    """What one training run did.
+
+    Attributes:
+        losses: one loss per epoch. Full batch: the loss computed in that epoch,
+            before its update (what the lesson prints). Minibatches: the sum of the
+            batch losses for `reduction='sum'`, their size-weighted mean otherwise.
+        step_losses: one loss per update (equal to `losses` for full batch).
+        weight: the final weight, shape `(out_features, in_features)`.
+        bias: the final bias, shape `(out_features,)`, or `None` without one.
+        loss_evaluations: forward passes through the loss, closures included
+            (LBFGS evaluates the loss several times per step).
+        seconds: wall time of the loop.
+        stopped_early: the callback asked to stop before the last epoch.
+    """
+
+    losses: list[float] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    weight: torch.Tensor | None = None
+    bias: torch.Tensor | None = None
+    loss_evaluations: int = 0
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+    @property
+    def final_loss(self) -> float:
+        """The loss of the last epoch (NaN if none ran)."""
+        return self.losses[-1] if self.losses else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """The history as plain Python values, ready for `json.dumps`."""
+        return {
+            "losses": list(self.losses),
+            "step_losses": list(self.step_losses),
+            "weight": None if self.weight is None else self.weight.tolist(),
+            "bias": None if self.bias is None else self.bias.tolist(),
+            "loss_evaluations": self.loss_evaluations,
+            "seconds": self.seconds,
+            "stopped_early": self.stopped_early,
+        }
+
+
+class DivergenceError(LinregError):
+    """The loss became inf or NaN; `history` holds the epochs run until then."""
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def train(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    seed: int | None = None,
+    callback: Callback | None = None,
+    progress: bool = False,
+) -> History:
+    """Train `model` on `(x, y)` with the lesson's loop.
+
+    Each update runs `y_pred = model(x)`, `loss = criterion(y_pred, y)`,
+    `optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()`, in that order,
+    so with the same seed the numbers equal the lesson's hand-written loop exactly.
+    Optimizers whose `step` needs a closure (LBFGS) get one that re-runs the
+    forward and backward passes.
+
+    Args:
+        model: the model, e.g. `LinearModel()`.
+        x: inputs of shape `(N, in_features)`.
+        y: targets of shape `(N, out_features)`.
+        criterion: a scalar loss such as `nn.MSELoss(reduction='sum')`.
+        optimizer: built from `model.parameters()`.
+        epochs: passes over the data, at least 1.
+        batch_size: `None` for full batch (the lesson); otherwise minibatches of
+            this size, the last one keeping the remainder.
+        shuffle: with minibatches, draw a new order every epoch.
+        seed: seeds the shuffling; `None` uses the global RNG.
+        callback: called after every epoch; see `Callback`.
+        progress: print a progress line to stderr.
+
+    Returns:
+        The `History` of the run.
+
+    Raises:
+        LinregError: for bad data (see `check_data`), `epochs` or `batch_size`
+            below 1, a model that does not fit the data's shapes, a loss that is
+            not a scalar, or an optimizer that does not hold the model's parameters.
+        DivergenceError: when the loss becomes inf or NaN; the message names the
+            epoch, the learning rate and, for MSE, the stable bound.
+
+    Examples:
+        >>> from linreg import LinearModel, lesson_data, make_criterion, make_optimizer
+        >>> x, y = lesson_data()
+        >>> _ = torch.manual_seed(0)
+        >>> model = LinearModel()
+        >>> optimizer = make_optimizer("SGD", model.parameters(), lr=0.01)
+        >>> history = train(model, x, y, make_criterion("sum"), optimizer, epochs=1000)
+        >>> print(f"w = {history.weight.item():.2f}, b = {history.bias.item():.2f}")
+        w = 2.00, b = 0.00
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+    x, y = check_data(x, y)
+    _check_fit(model, x, y, criterion, optimizer)
+
+    history = History()
+    closure_needed = needs_closure(optimizer)
+    weighted = getattr(criterion, "reduction", "mean") != "sum"
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    bar = _Progress(epochs) if progress else None
+    start = time.perf_counter()
+
+    def update(xb: torch.Tensor, yb: torch.Tensor) -> float:
+        if closure_needed:
+
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad()
+                loss = criterion(model(xb), yb)
+                loss.backward()  # type: ignore[no-untyped-call]
+                history.loss_evaluations += 1
+                return loss
+
+            # torch's stub types the closure's result as float; LBFGS returns the tensor.
+            result: Any = optimizer.step(closure)  # type: ignore[arg-type]
+            return float(result.detach())
+        y_pred = model(xb)
+        loss = criterion(y_pred, yb)
+        value = loss.item()
+        history.loss_evaluations += 1
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        return value
+
+    for epoch in range(epochs):
+        if batch_size is None:
+            value = update(x, y)
+            history.step_losses.append(value)
+        else:
+            value = 0.0
+            for xb, yb in _batches(x, y, batch_size, shuffle, generator):
+                batch_loss = update(xb, yb)
+                history.step_losses.append(batch_loss)
+                value += batch_loss * xb.shape[0] if weighted else batch_loss
+            if weighted:
+                value /= x.shape[0]
+        history.losses.append(value)
+        if not math.isfinite(value):
+            _diverged(history, epoch, x, y, criterion, optimizer, batch_size, model)
+        if bar is not None:
+            bar.update(epoch + 1, value)
+        if callback is not None and callback(epoch, value, model) and epoch + 1 < epochs:
+            history.stopped_early = True
+            break
+
+    history.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        _diverged(history, len(history.losses) - 1, x, y, criterion, optimizer, batch_size, model)
+    _record_parameters(history, model)
+    return history
+
+
+def _check_fit(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+) -> None:
+    """Refuse a model, criterion or optimizer that does not fit the data."""
+    weight = _first_weight(model)
+    if weight.shape[-1] != x.shape[1]:
+        raise LinregError(
+            f"the model expects {weight.shape[-1]} input feature(s) but x has {x.shape[1]} "
+            f"column(s): build it with LinearModel(in_features={x.shape[1]})"
+        )
+    if weight.dtype != x.dtype:
+        raise LinregError(
+            f"x is {x.dtype} but the model's weights are {weight.dtype}: use x.to({weight.dtype})"
+        )
+    if getattr(criterion, "reduction", None) == "none":
+        raise LinregError(
+            "the criterion has reduction='none', which gives one loss per element and "
+            "nothing to call backward() on: use reduction='sum' or 'mean'"
+        )
+    with torch.no_grad():
+        y_pred = model(x[:1])
+    if y_pred.shape[1:] != y.shape[1:]:
+        raise LinregError(
+            f"the model predicts {y_pred.shape[-1]} output(s) per sample but y has "
+            f"{y.shape[1]} column(s): build it with LinearModel(out_features={y.shape[1]})"
+        )
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not any(id(p) in held for p in model.parameters()):
+        raise LinregError(
+            "the optimizer does not hold this model's parameters: build it from "
+            "model.parameters() after creating the model"
+        )
+
+
+def _diverged(
+    history: History,
+    epoch: int,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    criterion: object,
+    optimizer: torch.optim.Optimizer,
+    batch_size: int | None,
+    model: nn.Module,
+) -> None:
+    """Raise a `DivergenceError` that says what to change."""
+    lr = optimizer.param_groups[0].get("lr")
+    loss = history.losses[-1]
+    message = f"training diverged at epoch {epoch}: the loss became {loss} with lr={lr}"
+    reduction = getattr(criterion, "reduction", None)
+    if isinstance(criterion, nn.MSELoss) and reduction in ("sum", "mean"):
+        bias = any(name.endswith("bias") for name, _ in model.named_parameters())
+        bound = stable_lr(x, reduction, bias=bias, out_features=y.shape[1])
+        scope = "full-batch SGD" + ("" if batch_size is None else " (minibatches need less)")
+        message += f"; the largest stable lr for {scope}, reduction={reduction!r}, is {bound:.4g}"
+    raise DivergenceError(message + ": lower lr", history)
+
+
+def _record_parameters(history: History, model: nn.Module) -> None:
+    """Copy the final weight and bias into the history."""
+    for name, parameter in model.named_parameters():
+        if history.weight is None and name.endswith("weight"):
+            history.weight = parameter.detach().clone()
+        elif history.bias is None and name.endswith("bias"):
+            history.bias = parameter.detach().clone()
+
+
+class _Progress:
+    """A one-line progress display on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.last = 0.0
+
+    def update(self, done: int, loss: float) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.1 and done < self.total:
+            return
+        self.last = now
+        filled = 30 * done // self.total
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {done}/{self.total} loss {loss:.6g}"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
