@@ -3,10 +3,15 @@
 Every function returns a `matplotlib.figure.Figure` built without pyplot, so it
 shows once in a notebook (as the cell's value) and never touches pyplot's global
 state. matplotlib is imported here only, so `import linreg` stays cheap.
+
+Axis labels are English unless the environment variable `LINREG_LANG` is `zh`,
+which gives Chinese labels (the Chinese site sets it; a CJK font such as Noto Sans
+CJK SC must then be installed). Every label can also be passed explicitly.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import tempfile
@@ -26,6 +31,29 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_comparison", "plot_fit", "plot_loss", "save_figure"]
 
+_LABELS = {
+    "en": {
+        "epoch": "epoch",
+        "update": "update (step)",
+        "loss": "loss",
+        "data": "data",
+        "fit": "fitted line",
+    },
+    "zh": {
+        "epoch": "轮（epoch）",
+        "update": "更新次数（step）",
+        "loss": "损失",
+        "data": "数据",
+        "fit": "拟合直线",
+    },
+}
+
+
+def _label(key: str) -> str:
+    """A default label in the language chosen by `LINREG_LANG` (English otherwise)."""
+    return _LABELS.get(os.environ.get("LINREG_LANG", "en"), _LABELS["en"])[key]
+
+
 # Metadata that would differ between runs (dates) or versions is left out, so the
 # same figure always gives the same bytes.
 _METADATA: dict[str, dict[str, str | None]] = {
@@ -38,18 +66,35 @@ _METADATA: dict[str, dict[str, str | None]] = {
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    class _Figure(Figure):
+        """A Figure that Jupyter shows as a PNG even when pyplot was never imported."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", metadata=_METADATA["png"])
+            return buffer.getvalue()
+
+    return _Figure(figsize=(width, height), layout="constrained")
 
 
-def _losses(run: History | Sequence[float]) -> list[float]:
-    return list(run.losses if isinstance(run, History) else run)
+def _losses(run: History | Sequence[float], per: str = "epoch") -> list[float]:
+    if per not in ("epoch", "update"):
+        raise LinregError(f"unknown per={per!r}: choose 'epoch' or 'update'")
+    if not isinstance(run, History):
+        return list(run)
+    return list(run.losses if per == "epoch" else run.step_losses)
 
 
-def _draw_curve(ax: Axes, losses: list[float], log: bool, label: str | None = None) -> None:
+def _draw_curve(
+    ax: Axes, losses: list[float], log: bool, label: str | None = None, index: int = 0
+) -> None:
     epochs = range(len(losses))
     if log and not any(value > 0 for value in losses):
         log = False  # a log axis cannot show a curve that is zero everywhere
-    ax.plot(epochs, [max(v, 1e-300) if log else v for v in losses], label=label, linewidth=1.8)
+    # Ten colours, then the same colours dashed, so twelve optimizers stay distinguishable.
+    color, linestyle = f"C{index % 10}", "-" if index < 10 else "--"
+    values = [max(v, 1e-300) if log else v for v in losses]
+    ax.plot(epochs, values, label=label, linewidth=1.8, color=color, linestyle=linestyle)
     if log:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
@@ -60,17 +105,20 @@ def plot_loss(
     *,
     title: str | None = None,
     log: bool = False,
-    xlabel: str = "epoch",
-    ylabel: str = "loss",
+    per: Literal["epoch", "update"] = "epoch",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
 ) -> Figure:
     """Plot the loss against the epoch, as the lesson does.
 
     Args:
-        run: a `History`, or a list of losses, one per epoch.
+        run: a `History`, or a list of losses.
         title: the title, e.g. the optimizer's name.
         log: use a logarithmic loss axis.
-        xlabel: the x-axis label (pass a translation for other languages).
-        ylabel: the y-axis label.
+        per: `'epoch'` plots `History.losses`; `'update'` plots `History.step_losses`,
+            one point per optimizer step (they differ with minibatches).
+        xlabel: the x-axis label; "epoch" (or "update") by default.
+        ylabel: the y-axis label; "loss" by default.
 
     Returns:
         The figure.
@@ -78,13 +126,13 @@ def plot_loss(
     Raises:
         LinregError: if there are no losses to plot.
     """
-    losses = _losses(run)
+    losses = _losses(run, per)
     if not losses:
         raise LinregError("there are no losses to plot: train for at least one epoch")
     fig = _new_figure()
     ax = fig.add_subplot()
     _draw_curve(ax, losses, log)
-    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.set(xlabel=xlabel or _label(per), ylabel=ylabel or _label("loss"))
     if title:
         ax.set_title(title)
     return fig
@@ -95,8 +143,9 @@ def plot_comparison(
     *,
     kind: Literal["grid", "overlay"] = "grid",
     log: bool | None = None,
-    xlabel: str = "epoch",
-    ylabel: str = "loss",
+    per: Literal["epoch", "update"] = "epoch",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
     columns: int = 4,
 ) -> Figure:
     """Plot the loss curves of several optimizers.
@@ -107,8 +156,9 @@ def plot_comparison(
             `'overlay'` draws all curves on one plot.
         log: logarithmic loss axis; by default on for `'overlay'` (the curves span
             many orders of magnitude) and off for `'grid'`.
-        xlabel: the x-axis label.
-        ylabel: the y-axis label.
+        per: `'epoch'` or `'update'`, as in `plot_loss`.
+        xlabel: the x-axis label; "epoch" (or "update") by default.
+        ylabel: the y-axis label; "loss" by default.
         columns: plots per row in the grid.
 
     Returns:
@@ -121,19 +171,21 @@ def plot_comparison(
         raise LinregError(f"unknown kind {kind!r}: choose 'grid' or 'overlay'")
     if not runs:
         raise LinregError("there are no runs to compare: give at least one optimizer")
-    curves = {name: _losses(run) for name, run in runs.items()}
+    curves = {name: _losses(run, per) for name, run in runs.items()}
     for name, losses in curves.items():
         if not losses:
             raise LinregError(f"the run {name!r} has no losses: train for at least one epoch")
     if log is None:
         log = kind == "overlay"
+    xlabel = xlabel or _label(per)
+    ylabel = ylabel or _label("loss")
     if kind == "overlay":
-        fig = _new_figure(7.0, 4.5)
+        fig = _new_figure(7.5, 4.5)
         ax = fig.add_subplot()
-        for name, losses in curves.items():
-            _draw_curve(ax, losses, log, label=name)
+        for index, (name, losses) in enumerate(curves.items()):
+            _draw_curve(ax, losses, log, label=name, index=index)
         ax.set(xlabel=xlabel, ylabel=ylabel)
-        ax.legend(ncols=2 if len(curves) > 6 else 1, fontsize="small")
+        fig.legend(loc="outside right upper", fontsize="small")
         return fig
     columns = max(1, min(columns, len(curves)))
     rows = math.ceil(len(curves) / columns)
@@ -187,8 +239,10 @@ def plot_fit(
         line = model(grid)
     fig = _new_figure()
     ax = fig.add_subplot()
-    ax.plot(grid.flatten().tolist(), line.flatten().tolist(), color="C1", label="ŷ = wx + b")
-    ax.scatter(x.flatten().tolist(), y.flatten().tolist(), color="C0", zorder=3, label="data")
+    ax.plot(grid.flatten().tolist(), line.flatten().tolist(), color="C1", label=_label("fit"))
+    ax.scatter(
+        x.flatten().tolist(), y.flatten().tolist(), color="C0", zorder=3, label=_label("data")
+    )
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend()

@@ -1,0 +1,79 @@
+"""MkDocs hooks shared by the English and the Chinese build.
+
+- `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
+  (the address the whole site is served from), and record the torch and linreg
+  versions that verified the pages.
+- `on_files`: add the shared assets (KaTeX, CSS, JS) to the build, and replace
+  every tutorial source `tutorials/NN-name.py` by its executed Markdown page, its
+  figures and a downloadable `.ipynb`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebooks  # a sibling module, found through the sys.path line above
+
+DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+
+
+def _language(config: MkDocsConfig) -> str:
+    return str(config.theme["language"]).split("_")[0].split("-")[0]
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Set `site_url` per language and the versions shown in the footer."""
+    import torch
+
+    import linreg
+
+    base = os.environ.get("SITE_URL", DEFAULT_SITE_URL).rstrip("/")
+    config.site_url = f"{base}/{_language(config)}/"
+    config.extra["torch_version"] = torch.__version__.split("+")[0]
+    config.extra["linreg_version"] = linreg.__version__
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add shared assets and the executed tutorials."""
+    shared = notebooks.DOCS / "shared"
+    for path in sorted(p for p in shared.rglob("*") if p.is_file()):
+        files.append(
+            File(
+                path.relative_to(shared).as_posix(),
+                src_dir=str(shared),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
+
+    lang = _language(config)
+    execute = os.environ.get("LINREG_EXECUTE", "1") != "0"
+    sources = notebooks.sources(lang)
+    workers = int(os.environ.get("LINREG_NOTEBOOK_WORKERS", "2"))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        executed: list[Any] = list(
+            pool.map(
+                (lambda s: notebooks.executed(s, lang)) if execute else notebooks.jupytext.read,
+                sources,
+            )
+        )
+    for source, notebook in zip(sources, executed, strict=True):
+        stem = f"tutorials/{source.stem}"
+        original = files.get_file_from_path(f"{stem}.py")
+        if original is not None:
+            files.remove(original)
+        page = notebooks.to_markdown(notebook, source.stem, executed=execute)
+        files.append(File.generated(config, f"{stem}.md", content=page.markdown))
+        for name, data in page.images.items():
+            files.append(File.generated(config, f"tutorials/img/{name}", content=data))
+        files.append(File.generated(config, f"{stem}.ipynb", content=notebooks.download(source)))
+    return files

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Debian packages the site and its tests need, installed when missing:
+#   fonts-noto-cjk  Chinese labels in figures and screenshots (else they render as boxes)
+#   chromium        the browser that the site's tests drive through Playwright
+# Then make sure matplotlib sees the CJK font: its font list may have been cached
+# before the font was installed.
+set -euo pipefail
+python=${1:-.venv/bin/python}
+packages=(fonts-noto-cjk chromium)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+find_font='from matplotlib import font_manager as fm; fm.findfont("Noto Sans CJK SC", fallback_to_default=False)'
+if ! "$python" -c "$find_font" 2>/dev/null; then
+  cache=$("$python" -c 'import matplotlib; print(matplotlib.get_cachedir())')
+  echo "matplotlib's font list predates the CJK font: clearing $cache"
+  rm -f "$cache"/fontlist-*.json
+  "$python" -c "$find_font"
+fi
