@@ -62,8 +62,10 @@ use x.reshape(-1, 1) for a single feature
             f"{name} has dtype {x.dtype}, but gradients need floating point: "
             f"use {name}.float(), or write the numbers as 1.0, 2.0, ..."
         )
-    bad = ~torch.isfinite(x)
-    if bool(bad.any()):
+    # One reduction for the common case: the sum is finite only if every value is
+    # (a huge but finite x can overflow the sum, so look closer before refusing).
+    if not bool(torch.isfinite(x.sum())) and not bool(torch.isfinite(x).all()):
+        bad = ~torch.isfinite(x)
         row = int(bad.any(dim=1).nonzero()[0, 0])
         raise LinregError(
             f"{name} holds {int(bad.sum())} NaN or inf value(s), the first in row {row}: "

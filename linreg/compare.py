@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from linreg.checks import check_data
+from linreg.checks import LinregError, check_data
 from linreg.loss import make_criterion
 from linreg.model import LinearModel
 from linreg.optim import _canonical_name, make_optimizer
@@ -72,8 +72,11 @@ def compare(
         torch.manual_seed(seed)
         initial = LinearModel(x.shape[1], y.shape[1]).to(x.dtype)
     histories: dict[str, History] = {}
-    for name, options in settings.items():
-        key = _canonical_name(name)
+    keys = [_canonical_name(name) for name in settings]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise LinregError(f"{key} is listed twice: give each optimizer once")
+    for key, options in zip(keys, settings.values(), strict=True):
         if lr is not None:
             options.setdefault("lr", lr)
         model = copy.deepcopy(initial)

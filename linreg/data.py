@@ -84,10 +84,11 @@ def minibatches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield `(x_batch, y_batch)` pairs covering the data once (one epoch).
 
-    The same batches as `DataLoader(TensorDataset(x, y), batch_size, shuffle)`, drawn
-    with one `randperm` and index slicing instead of one Python call per sample:
-    tens of times faster for in-memory tensors. The last batch keeps the remainder,
-    so it may be smaller than `batch_size`.
+    Batches like those of `DataLoader(TensorDataset(x, y), batch_size, shuffle)`
+    (the same sizes, every row once per epoch; the shuffled order differs for the same
+    generator), drawn with one `randperm` and index slicing instead of one Python call
+    per sample: tens of times faster for in-memory tensors. The last batch keeps the
+    remainder, so it may be smaller than `batch_size`.
 
     Args:
         x: inputs of shape `(N, in_features)`.
@@ -160,7 +161,9 @@ def load_csv(path: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
         raise LinregError(f"{path} has no data rows")
     width = len(rows[0][1])
     if width < 2:
-        raise LinregError(f"{path} needs at least two columns (x..., y), line 1 has {width}")
+        raise LinregError(
+            f"{path} needs at least two columns (x..., y), line {rows[0][0]} has {width}"
+        )
     values: list[list[float]] = []
     for number, row in rows:
         if len(row) != width:

@@ -75,9 +75,10 @@ def predict(model: nn.Module, x: torch.Tensor | float | Sequence[float]) -> torc
         x = torch.as_tensor(x, dtype=weight.dtype)
         if x.ndim <= 1 and in_features == 1:
             x = x.reshape(-1, 1)
-    if x.ndim == 1 and in_features == 1:
+    if x.ndim == 1:
+        hint = "x.reshape(-1, 1)" if in_features == 1 else "x.reshape(1, -1) for one sample"
         raise LinregError(
-            f"x has shape {tuple(x.shape)} but the model expects (N, 1): use x.reshape(-1, 1)"
+            f"x has shape {tuple(x.shape)} but the model expects (N, {in_features}): use {hint}"
         )
     x = check_features(x, "x")
     if x.shape[1] != in_features:

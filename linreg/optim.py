@@ -84,12 +84,23 @@ dampening, weight_decay, nesterov, maximize, foreach, differentiable, fused
             f"{key} takes no argument {unknown[0]!r}; it takes: {', '.join(accepted)}"
         )
     lr = hyperparameters.get("lr")
-    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= 0):
+    if lr is not None and not _is_learning_rate(lr):
         raise LinregError(f"lr must be a finite number >= 0, got {lr!r}")
     try:
         return cls(params, **hyperparameters)
     except (ValueError, TypeError) as err:
         raise LinregError(f"{key}: {err}") from None
+
+
+def _is_learning_rate(lr: object) -> bool:
+    """Whether `lr` is a finite number >= 0 (a float, an int, a numpy or 0-d torch scalar)."""
+    if isinstance(lr, (bool, str)):
+        return False
+    try:
+        value = float(lr)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(value) and value >= 0
 
 
 def needs_closure(optimizer: torch.optim.Optimizer) -> bool:

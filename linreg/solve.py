@@ -46,8 +46,11 @@ def fit_closed_form(
         w = 2.0000, b = 0.0000
     """
     x, y = check_data(x, y)
-    # lstsq's default driver ("gelsy") handles rank-deficient x, e.g. a repeated column.
-    solution = torch.linalg.lstsq(_design(x, bias), y.double()).solution  # (in[+1], out)
+    # "gelsd" (SVD) gives the minimum-norm answer, as numpy does, also for rank-deficient x
+    # such as a repeated column. The CPU default "gelsy" returned wrong fits there
+    # (pytorch/pytorch#187411: its pivot array was not reset).
+    design = _design(x, bias)
+    solution = torch.linalg.lstsq(design, y.double(), driver="gelsd").solution  # (in[+1], out)
     weight = solution[: x.shape[1]].T.to(x.dtype).contiguous()  # (out, in)
     if not bias:
         return weight, None

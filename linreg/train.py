@@ -180,6 +180,7 @@ def train(
                 value /= x.shape[0]
         history.losses.append(value)
         if not math.isfinite(value):
+            history.seconds = time.perf_counter() - start
             _diverged(history, epoch, x, y, criterion, optimizer, batch_size, model)
         if bar is not None:
             bar.update(epoch + 1, value)
@@ -245,9 +246,11 @@ def _diverged(
     model: nn.Module,
 ) -> None:
     """Raise a `DivergenceError` that says what to change."""
+    _record_parameters(history, model)
     lr = optimizer.param_groups[0].get("lr")
     loss = history.losses[-1]
-    message = f"training diverged at epoch {epoch}: the loss became {loss} with lr={lr}"
+    what = f"the loss became {loss}" if not math.isfinite(loss) else "the parameters overflowed"
+    message = f"training diverged at epoch {epoch}: {what} with lr={lr}"
     reduction = getattr(criterion, "reduction", None)
     if isinstance(criterion, nn.MSELoss) and reduction in ("sum", "mean"):
         bias = any(name.endswith("bias") for name, _ in model.named_parameters())
