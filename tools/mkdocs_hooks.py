@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import notebooks  # a sibling module, found through the sys.path line above
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
+DOWNLOAD = {"en": "Download this notebook (.ipynb)", "zh": "下载本教程的 Notebook（.ipynb）"}
 
 
 def _language(config: MkDocsConfig) -> str:
@@ -42,6 +43,28 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def _lesson_figure(lang: str) -> bytes:
+    """The home page's figure: the lesson's loss curve, trained now, labelled in `lang`."""
+    import tempfile
+
+    import matplotlib
+    import torch
+
+    import linreg
+
+    os.environ["LINREG_LANG"] = lang  # this build's process only: picks the axis labels
+    x, y = linreg.lesson_data()
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.01)
+    history = linreg.train(model, x, y, linreg.make_criterion("sum"), optimizer, epochs=100)
+    with matplotlib.rc_context(fname=str(notebooks.MATPLOTLIBRC)):
+        figure = linreg.plot_loss(history, title="SGD, lr = 0.01")
+        with tempfile.TemporaryDirectory() as folder:
+            path = linreg.save_figure(figure, Path(folder) / "loss.png", dpi=120)
+            return path.read_bytes()
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add shared assets and the executed tutorials."""
     shared = notebooks.DOCS / "shared"
@@ -56,6 +79,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         )
 
     lang = _language(config)
+    files.append(File.generated(config, "img/lesson-loss.png", content=_lesson_figure(lang)))
     execute = os.environ.get("LINREG_EXECUTE", "1") != "0"
     sources = notebooks.sources(lang)
     workers = int(os.environ.get("LINREG_NOTEBOOK_WORKERS", "2"))
@@ -71,7 +95,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         original = files.get_file_from_path(f"{stem}.py")
         if original is not None:
             files.remove(original)
-        page = notebooks.to_markdown(notebook, source.stem, executed=execute)
+        page = notebooks.to_markdown(
+            notebook, source.stem, executed=execute, download_label=DOWNLOAD[lang]
+        )
         files.append(File.generated(config, f"{stem}.md", content=page.markdown))
         for name, data in page.images.items():
             files.append(File.generated(config, f"tutorials/img/{name}", content=data))

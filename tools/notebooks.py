@@ -143,13 +143,21 @@ def _code_cells(notebook: nbformat.NotebookNode) -> Iterator[tuple[int, Any]]:
             yield number, cell
 
 
-def to_markdown(notebook: nbformat.NotebookNode, stem: str, *, executed: bool = True) -> Page:
+def to_markdown(
+    notebook: nbformat.NotebookNode,
+    stem: str,
+    *,
+    executed: bool = True,
+    download_label: str | None = None,
+) -> Page:
     """Render a notebook as Markdown for MkDocs.
 
     Args:
         notebook: the executed (or, for a preview, unexecuted) notebook.
         stem: the tutorial's file name without suffix; names its images.
         executed: whether outputs exist; a preview says they are missing.
+        download_label: if given, a button with this text linking `<stem>.ipynb`
+            follows the page's title.
 
     Returns:
         The page text and the PNG files it refers to (relative to the page).
@@ -170,10 +178,13 @@ def to_markdown(notebook: nbformat.NotebookNode, stem: str, *, executed: bool = 
         outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
         for index, output in enumerate(outputs):
             parts.extend(_render_output(output, cell, f"{stem}-{number}-{index}", page))
+    if download_label:
+        button = f"[:material-download: {download_label}]({stem}.ipynb){{ .md-button download }}"
+        title, _, rest = parts[0].partition("\n")
+        parts[0] = f"{title}\n\n{button}\n{rest}"
     if not executed:
-        parts.insert(
-            1, '!!! warning "Preview"\n    Outputs are not shown: this page was not executed.'
-        )
+        notice = '!!! warning "Preview"\n    Outputs are not shown: this page was not executed.'
+        parts.insert(1, notice)
     page.markdown = "\n\n".join(parts) + "\n"
     return page
 
@@ -208,7 +219,7 @@ def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
         file_name = f"{name}.png"
         page.images[file_name] = base64.b64decode(data["image/png"])
         alt = cell.metadata["alt"].replace("]", "\\]")
-        return [f"![{alt}](img/{file_name}){{ .nb-figure loading=lazy }}"]
+        return [f"![{alt}](img/{file_name}){{ .nb-figure }}"]
     if "text/markdown" in data:
         return [data["text/markdown"]]
     if "text/plain" in data:

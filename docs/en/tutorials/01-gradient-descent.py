@@ -94,8 +94,14 @@ w_t = torch.tensor(0.5, requires_grad=True)
 b_t = torch.tensor(0.0, requires_grad=True)
 loss_t = ((w_t * x + b_t - y) ** 2).sum()
 loss_t.backward()
-print(f"autograd: dL/dw = {w_t.grad.item():.4f}, dL/db = {b_t.grad.item():.4f}")
-print("same as by hand:", torch.equal(w_t.grad, grad_w), torch.equal(b_t.grad, grad_b))
+print(
+    f"autograd: dL/dw = {w_t.grad.item():.4f}, dL/db = {b_t.grad.item():.4f}"
+)
+print(
+    "same as by hand:",
+    torch.equal(w_t.grad, grad_w),
+    torch.equal(b_t.grad, grad_b),
+)
 
 # %% [markdown]
 # ## One step of gradient descent
@@ -153,7 +159,8 @@ linreg.plot_loss(losses, title="lr = 0.01")
 # %%
 w_star, b_star = linreg.fit_closed_form(x, y)
 print(f"closed form: w = {w_star.item():.4f}, b = {abs(b_star.item()):.4f}")
-print(f"gradient descent is off by {abs(w - w_star.item()):.4f} in w and {abs(b):.4f} in b")
+print(f"distance in w: {abs(w - w_star.item()):.4f}")
+print(f"distance in b: {abs(b - b_star.item()):.4f}")
 
 # %% [markdown]
 # ## What to remember

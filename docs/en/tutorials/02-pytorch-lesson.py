@@ -50,6 +50,7 @@ print(x_data.shape, x_data.dtype)
 # There is no `backward` method. Autograd records the operations of `forward` while they
 # run and derives the gradients from that record, so the backward pass comes for free.
 
+
 # %%
 class LinearModel(torch.nn.Module):
     def __init__(self):
@@ -65,7 +66,8 @@ torch.manual_seed(0)  # the same starting weights every time this page is built
 model = LinearModel()
 print(model)
 print("weight:", model.linear.weight.shape, " bias:", model.linear.bias.shape)
-print(f"initial w = {model.linear.weight.item():.4f}, b = {model.linear.bias.item():.4f}")
+print(f"initial w = {model.linear.weight.item():.4f}")
+print(f"initial b = {model.linear.bias.item():.4f}")
 
 # %% [markdown]
 # The weight has shape `(out_features, in_features)` and the bias `(out_features,)`.
@@ -149,14 +151,17 @@ for epoch in range(100):
     loss.backward()  # gradients pile up in .grad
     optimizer_no_zero.step()
 
+print("epoch  with zero_grad  without")
 for epoch in range(6):
-    print(f"epoch {epoch}  with zero_grad {losses[epoch]:9.4f}   without {losses_no_zero[epoch]:9.4f}")
-print(f"after 100 epochs: w = {model_no_zero.linear.weight.item():.4f} instead of "
-      f"{model.linear.weight.item():.4f}")
+    print(f"{epoch:5d}  {losses[epoch]:14.4f}  {losses_no_zero[epoch]:7.4f}")
+w_no_zero = model_no_zero.linear.weight.item()
+print(f"w after 100 epochs: {w_no_zero:.4f} without zero_grad,")
+print(f"                    {model.linear.weight.item():.4f} with it")
 
 # %% alt="Two loss curves on a logarithmic scale: with zero_grad the loss falls steadily; without it the loss jumps up and down and ends far higher."
 linreg.plot_comparison(
-    {"with zero_grad()": losses, "without zero_grad()": losses_no_zero}, kind="overlay"
+    {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
+    kind="overlay",
 )
 
 # %% [markdown]
@@ -174,12 +179,20 @@ torch.manual_seed(0)
 model_2 = linreg.LinearModel()
 optimizer_2 = linreg.make_optimizer("SGD", model_2.parameters(), lr=0.01)
 history = linreg.train(
-    model_2, x_data, y_data, linreg.make_criterion("sum"), optimizer_2, epochs=100
+    model_2,
+    x_data,
+    y_data,
+    linreg.make_criterion("sum"),
+    optimizer_2,
+    epochs=100,
 )
 
 print("identical losses:", history.losses == losses)
-print("identical w and b:", torch.equal(history.weight, model.linear.weight),
-      torch.equal(history.bias, model.linear.bias))
+print(
+    "identical w and b:",
+    torch.equal(history.weight, model.linear.weight),
+    torch.equal(history.bias, model.linear.bias),
+)
 
 # %% [markdown]
 # From a terminal, `linreg train` runs the same thing and prints the same $w$ and $b$.
@@ -194,7 +207,9 @@ w_star, b_star = linreg.fit_closed_form(x_data, y_data)
 theta = torch.cat([model.linear.weight.flatten(), model.linear.bias]).double()
 theta_star = torch.cat([w_star.flatten(), b_star]).double()
 print("learned (w, b):    ", [round(v, 4) for v in theta.tolist()])
-print("closed form (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()])  # + 0.0: no "-0.0"
+print(
+    "closed form (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
+)  # + 0.0: no "-0.0"
 
 # %% [markdown]
 # The loss is a quadratic bowl in $(w, b)$, and its curvature is the same everywhere: the
@@ -209,7 +224,10 @@ H = 2 * X.T @ X  # (2, 2), the same at every (w, b)
 eigenvalues = torch.linalg.eigvalsh(H)
 lr = 0.01
 print("eigenvalues of H:      ", [round(v, 4) for v in eigenvalues.tolist()])
-print("shrink factor per epoch:", [round(v, 4) for v in (1 - lr * eigenvalues).abs().tolist()])
+print(
+    "shrink factor per epoch:",
+    [round(v, 4) for v in (1 - lr * eigenvalues).abs().tolist()],
+)
 
 # %% [markdown]
 # Along the steep direction the error shrinks by a third every epoch; along the flat one
@@ -219,12 +237,20 @@ print("shrink factor per epoch:", [round(v, 4) for v in (1 - lr * eigenvalues).a
 
 # %%
 torch.manual_seed(0)
-theta_0 = torch.cat([p.detach().flatten() for p in LinearModel().parameters()]).double()
-predicted = torch.linalg.matrix_power(torch.eye(2, dtype=torch.float64) - lr * H, 100) @ (
-    theta_0 - theta_star
+theta_0 = torch.cat(
+    [p.detach().flatten() for p in LinearModel().parameters()]
+).double()
+predicted = torch.linalg.matrix_power(
+    torch.eye(2, dtype=torch.float64) - lr * H, 100
+) @ (theta_0 - theta_star)
+print(
+    "predicted error after 100 epochs:",
+    [round(v, 4) for v in predicted.tolist()],
 )
-print("predicted error after 100 epochs:", [round(v, 4) for v in predicted.tolist()])
-print("actual error after 100 epochs:   ", [round(v, 4) for v in (theta - theta_star).tolist()])
+print(
+    "actual error after 100 epochs:   ",
+    [round(v, 4) for v in (theta - theta_star).tolist()],
+)
 
 # %% [markdown]
 # Why not simply take a larger learning rate? Because the steep direction sets a limit:
@@ -233,9 +259,11 @@ print("actual error after 100 epochs:   ", [round(v, 4) for v in (theta - theta_
 
 # %%
 bound = linreg.stable_lr(x_data, "sum")
-print(f"largest stable lr (reduction='sum'):  {bound:.4f}")
-print(f"same, reduction='mean':               {linreg.stable_lr(x_data, 'mean'):.4f}")
-print(f"best flat-direction factor below it:  {1 - bound * eigenvalues[0].item():.4f}")
+bound_mean = linreg.stable_lr(x_data, "mean")
+flat_factor = 1 - bound * eigenvalues[0].item()
+print(f"largest stable lr, reduction='sum':  {bound:.4f}")
+print(f"largest stable lr, reduction='mean': {bound_mean:.4f}")
+print(f"flat-direction factor at that lr:    {flat_factor:.4f}")
 
 # %% [markdown]
 # With `reduction='mean'` the loss and its gradient are divided by $N = 3$, so the bound is

@@ -30,8 +30,12 @@ import linreg
 x, y = linreg.lesson_data()
 print("optimizers:", ", ".join(linreg.OPTIMIZERS))
 
-runs = linreg.compare(list(linreg.OPTIMIZERS), x, y, epochs=100, lr=0.01, reduction="sum", seed=0)
-print("same start for all:", len({run.losses[0] for run in runs.values()}) == 1)
+runs = linreg.compare(
+    list(linreg.OPTIMIZERS), x, y, epochs=100, lr=0.01, reduction="sum", seed=0
+)
+print(
+    "same start for all:", len({run.losses[0] for run in runs.values()}) == 1
+)
 
 # %% [markdown]
 # `LBFGS` is the odd one out: its `step()` needs a *closure*, a function that recomputes
@@ -69,10 +73,12 @@ linreg.plot_comparison(runs, kind="overlay")
 # at $x = 4$ (the answer is 8), and how many times each optimizer evaluated the loss:
 
 # %%
-print(f"{'optimizer':<10}{'final loss':>12}{'w':>9}{'b':>9}{'ŷ(4)':>9}{'evaluations':>13}")
+header = ["optimizer", "final loss", "w", "b", "ŷ(4)", "evaluations"]
+print("{:<10}{:>12}{:>9}{:>9}{:>9}{:>13}".format(*header))
 for name, run in runs.items():
     w, b = run.weight.item(), run.bias.item()
-    print(f"{name:<10}{run.final_loss:>12.3g}{w:>9.4f}{b:>9.4f}{4 * w + b:>9.4f}{run.loss_evaluations:>13}")
+    row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
+    print("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
 
 # %% [markdown]
 # ## Why the Adam family crawls at `lr=0.01`
@@ -91,8 +97,11 @@ for name in ["SGD", "Adam", "Adagrad", "RMSprop"]:
     model = linreg.LinearModel()
     start = model.linear.weight.item()
     optimizer = linreg.make_optimizer(name, model.parameters(), lr=0.01)
-    linreg.train(model, x, y, linreg.make_criterion("sum"), optimizer, epochs=1)
-    print(f"{name:<8} first step moves w by {model.linear.weight.item() - start:+.4f}")
+    linreg.train(
+        model, x, y, linreg.make_criterion("sum"), optimizer, epochs=1
+    )
+    step = model.linear.weight.item() - start
+    print(f"{name:<8} first step moves w by {step:+.4f}")
 
 # %% [markdown]
 # Each optimizer was designed around its own default learning rate. These are the
@@ -135,7 +144,10 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
 bound = linreg.stable_lr(x, "sum")
 print(f"stable bound for SGD: {bound:.4f}\n")
 learning_rates = [0.01, 0.05, 0.1, 0.5]
-print(f"{'optimizer':<10}" + "".join(f"{'lr=' + str(lr):>12}" for lr in learning_rates))
+print(
+    f"{'optimizer':<10}"
+    + "".join(f"{'lr=' + str(lr):>12}" for lr in learning_rates)
+)
 for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
     row = f"{name:<10}"
     for lr in learning_rates:

@@ -35,8 +35,12 @@ import linreg
 x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
 print(x.shape, y.shape)
 w_star, b_star = linreg.fit_closed_form(x, y)
-print("closed form: w =", [round(v, 4) for v in w_star.flatten().tolist()],
-      " b =", round(b_star.item(), 4))
+print(
+    "closed form: w =",
+    [round(v, 4) for v in w_star.flatten().tolist()],
+    " b =",
+    round(b_star.item(), 4),
+)
 
 # %% [markdown]
 # ## What one epoch looks like
@@ -47,7 +51,10 @@ print("closed form: w =", [round(v, 4) for v in w_star.flatten().tolist()],
 
 # %%
 generator = torch.Generator().manual_seed(0)
-sizes = [len(x_batch) for x_batch, y_batch in linreg.minibatches(x, y, 32, generator=generator)]
+sizes = [
+    len(x_batch)
+    for x_batch, y_batch in linreg.minibatches(x, y, 32, generator=generator)
+]
 print(len(sizes), "batches; sizes:", sizes[:3], "...", sizes[-2:])
 
 # %% [markdown]
@@ -70,14 +77,23 @@ for name, batch_size in settings.items():
     model = linreg.LinearModel(in_features=2)
     optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.03)
     criterion = linreg.make_criterion("mean")
-    runs[name] = linreg.train(model, x, y, criterion, optimizer, epochs=5,
-                              batch_size=batch_size, seed=0)
+    runs[name] = linreg.train(
+        model,
+        x,
+        y,
+        criterion,
+        optimizer,
+        epochs=5,
+        batch_size=batch_size,
+        seed=0,
+    )
 
-print(f"{'run':<12}{'updates':>9}{'final loss':>12}{'w1':>9}{'w2':>9}{'b':>9}{'time':>9}")
+header = ["run", "updates", "final loss", "w1", "w2", "b"]
+print("{:<12}{:>9}{:>12}{:>9}{:>9}{:>9}".format(*header))
 for name, run in runs.items():
     w1, w2 = run.weight.flatten().tolist()
-    print(f"{name:<12}{len(run.step_losses):>9}{run.final_loss:>12.3g}"
-          f"{w1:>9.4f}{w2:>9.4f}{run.bias.item():>9.4f}{run.seconds:>8.2f}s")
+    row = [name, len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
+    print("{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row))
 
 # %% [markdown]
 # ## Loss against epochs
@@ -117,7 +133,9 @@ linreg.plot_comparison(runs, kind="overlay", per="update")
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
 
 start = time.perf_counter()
-for x_batch, y_batch in DataLoader(TensorDataset(x_big, y_big), batch_size=1024, shuffle=True):
+for x_batch, y_batch in DataLoader(
+    TensorDataset(x_big, y_big), batch_size=1024, shuffle=True
+):
     pass
 dataloader_seconds = time.perf_counter() - start
 

@@ -63,7 +63,10 @@ print("reduction actually used:", criterion_old.reduction)
 # %% tags=["warns"]
 y_pred = torch.tensor([[2.0], [4.0], [6.0]])  # (3, 1), exactly right
 y_flat = torch.tensor([2.0, 4.0, 6.0])  # (3,)
-print("loss with (3, 1) targets:", criterion(y_pred, y_flat.reshape(-1, 1)).item())
+print(
+    "loss with (3, 1) targets:",
+    criterion(y_pred, y_flat.reshape(-1, 1)).item(),
+)
 print("loss with (3,) targets:  ", criterion(y_pred, y_flat).item())
 print("shape of the difference: ", (y_pred - y_flat).shape)
 
@@ -111,6 +114,7 @@ optimizer.step()
 # %% [markdown]
 # **Fix:** pass a closure that clears the gradients, computes the loss, calls `backward()`
 # and returns the loss:
+
 
 # %%
 def closure():
