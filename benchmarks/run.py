@@ -16,6 +16,7 @@ import gc
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -107,6 +108,13 @@ def spread(values: list[float], digits: int = 3) -> dict[str, Any]:
     }
 
 
+def median_ci(values: list[float], digits: int = 3) -> list[float]:
+    """A 95% bootstrap confidence interval of the median: how sharp the figure is."""
+    rng = random.Random(0)
+    medians = sorted(median(rng.choices(values, k=len(values))) for _ in range(2000))
+    return [round(medians[49], digits), round(medians[1949], digits)]
+
+
 def progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
@@ -184,7 +192,11 @@ def bench_train(sizes: Sizes) -> Result:
         details={
             "epochs_per_repeat": epochs,
             "ratio": spread(ratios),
+            "ratio_median_95ci": median_ci(ratios),
             "ratio_of_minimums": round(min(lib_times) / min(hand_times), 3),
+            "extra_us_per_epoch": spread(
+                [(a - b) / epochs * 1e6 for a, b in zip(lib_times, hand_times, strict=True)], 1
+            ),
             "train_us_per_epoch": per_epoch_us(lib_times),
             "hand_written_us_per_epoch": per_epoch_us(hand_times),
             "identical_losses": same,
@@ -222,6 +234,17 @@ def epoch_raw(x: torch.Tensor, y: torch.Tensor, batch: int, seed: int) -> int:
     return rows
 
 
+def epoch_raw_index_select(x: torch.Tensor, y: torch.Tensor, batch: int, seed: int) -> int:
+    generator = torch.Generator().manual_seed(seed)
+    rows = 0
+    perm = torch.randperm(x.shape[0], generator=generator)
+    for i in range(0, x.shape[0], batch):
+        idx = perm[i : i + batch]
+        xb, _yb = x.index_select(0, idx), y.index_select(0, idx)
+        rows += xb.shape[0]
+    return rows
+
+
 def epoch_dataloader(x: torch.Tensor, y: torch.Tensor, batch: int) -> int:
     rows = 0
     for xb, _ in DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True):
@@ -249,6 +272,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
         "minibatches": lambda seed: epoch_minibatches(x, y, batch, seed),
         "raw": lambda seed: epoch_raw(x, y, batch, seed),
         "_batches": lambda seed: epoch_private_batches(x, y, batch, seed),
+        "index_select": lambda seed: epoch_raw_index_select(x, y, batch, seed),
     }
     for run in runners.values():  # warm-up
         run(0)
@@ -257,6 +281,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
     check_times: list[float] = []
     dataloader_times: list[float] = []
     ratios_raw: list[float] = []
+    ratios_private: list[float] = []
     rows_seen: set[int] = set()
     names = list(runners)
     rounds = sizes.iterator_rounds
@@ -265,7 +290,8 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
         round(i * rounds / sizes.dataloader_runs) for i in range(sizes.dataloader_runs)
     }
     for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]  # rotate the order
+        # minibatches and raw run back to back; each round reverses who goes first.
+        order = names if r % 2 == 0 else names[::-1]
         this_round: dict[str, float] = {}
         for name in order:
             seconds, rows = timed(functools.partial(runners[name], r))
@@ -273,6 +299,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
             times[name].append(seconds)
             rows_seen.add(rows)
         ratios_raw.append(this_round["minibatches"] / this_round["raw"])
+        ratios_private.append(this_round["_batches"] / this_round["raw"])
         check_times.append(timed(lambda: check_data(x, y))[0])
         if r in dataloader_after:
             progress(f"DataLoader epoch {len(dataloader_times) + 1}/{sizes.dataloader_runs}")
@@ -300,6 +327,10 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
             "dataloader_epoch_ms": ms(dataloader_times),
             "minibatches_epoch_ms": ms(times["minibatches"]),
             "ratio_of_medians": round(median(dataloader_times) / median(times["minibatches"]), 1),
+            "speed_up_of_unchecked_batches": round(
+                min(dataloader_times) / min(times["_batches"]), 1
+            ),
+            "speed_up_of_raw_slicing": round(min(dataloader_times) / min(times["raw"]), 1),
             "every_epoch_covered_all_rows": rows_seen == {n},
         },
     )
@@ -314,10 +345,13 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
         details={
             **common,
             "ratio": spread(ratios_raw),
+            "ratio_median_95ci": median_ci(ratios_raw),
             "ratio_of_minimums": round(min(times["minibatches"]) / min(times["raw"]), 3),
+            "unchecked_batches_over_raw": spread(ratios_private),
             "minibatches_epoch_ms": ms(times["minibatches"]),
             "raw_epoch_ms": ms(times["raw"]),
-            "private_batches_epoch_ms": ms(times["_batches"]),
+            "unchecked_batches_epoch_ms": ms(times["_batches"]),
+            "raw_index_select_epoch_ms": ms(times["index_select"]),
             "check_data_ms": ms(check_times),
             "same_batches_as_raw": same_batches,
         },

@@ -28,6 +28,8 @@ def test_linreg_error_is_a_value_error():
         torch.ones(1, 1, dtype=torch.float16),
         torch.randn(4, 2, generator=torch.Generator().manual_seed(0)),
         torch.tensor([[-1e30, 1e30]]),
+        # finite, though their float32 sum overflows to inf
+        torch.full((3, 2), torch.finfo(torch.float32).max),
     ],
 )
 def test_check_features_returns_valid_input_unchanged(x):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -331,7 +330,9 @@ def test_solve_agrees_with_numpy_least_squares(
 
     code, out, _ = invoke(capsys, "solve", "--data", str(csv_file))
     assert code == 0
-    printed = dict(line.split(" = ", 1) for line in out.splitlines() if line[:4] in ("w = ", "b = "))
+    printed = dict(
+        line.split(" = ", 1) for line in out.splitlines() if line[:4] in ("w = ", "b = ")
+    )
     assert numbers(printed["w"]) == [pytest.approx(w, rel=1e-5)]
     assert numbers(printed["b"]) == [pytest.approx(b, rel=1e-4)]
 
@@ -536,7 +537,6 @@ def test_compare_plot_svg_is_valid_and_reproducible(
 
 PROCESSES = {
     "dash_m_divergence": [sys.executable, "-m", "linreg", "train", "--lr", "1"],
-    "script_bad_input": [str(SCRIPT), "compare", "--optimizers", "adamm"],
     "script_success": [str(SCRIPT), "train", "--epochs", "5", "--json"],
 }
 
@@ -552,9 +552,15 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, 
         for name, command in PROCESSES.items()
     }
     results = {}
-    for name, process in started.items():
-        out, err = process.communicate(timeout=180)
-        results[name] = (process.returncode, out, err)
+    try:
+        for name, process in started.items():
+            out, err = process.communicate(timeout=180)
+            results[name] = (process.returncode, out, err)
+    finally:
+        for process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     return results
 
 
@@ -566,13 +572,8 @@ def test_python_dash_m_reports_divergence_in_one_line(
     assert err.startswith("linreg train: error: training diverged")
 
 
-def test_console_script_bad_input_exits_2(processes: dict[str, tuple[int, str, str]]) -> None:
-    assert SCRIPT.is_file()
-    code, out, err = processes["script_bad_input"]
-    assert_one_line_error(code, out, err, "did you mean 'Adam'")
-
-
 def test_console_script_success(processes: dict[str, tuple[int, str, str]]) -> None:
+    assert SCRIPT.is_file()
     code, out, err = processes["script_success"]
     assert (code, err) == (0, "")
     _, history = api_train(epochs=5)

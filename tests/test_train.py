@@ -638,7 +638,7 @@ def test_sgd_recovers_the_true_line(w, b, seed):
     lr = 0.5 * stable_lr(x, "mean")  # = 1 / λ_max of the Hessian: well inside the stable range
     model = seeded(seed, len(w))
     history = train(
-        model, x, y, make_criterion("mean"), make_optimizer("SGD", model.parameters(), lr=lr), 150
+        model, x, y, make_criterion("mean"), make_optimizer("SGD", model.parameters(), lr=lr), 100
     )
     found = np.append(history.weight.double().flatten().numpy(), history.bias.double().numpy())
 

@@ -1,0 +1,202 @@
+"""Every tutorial executes in a real kernel, and its key numbers are the package's.
+
+The notebooks run through the same code as the site build (`tools/notebooks.py`),
+sharing its cache: a notebook is executed again whenever it, `linreg`, the matplotlib
+style or the torch version changed. The numbers the pages show are checked here
+against `linreg` and torch computed independently in this process.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+
+import linreg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402  (tools/ is not a package)
+
+CASES = [(lang, path.name) for lang in notebooks.LANGUAGES for path in notebooks.sources(lang)]
+
+
+def _run(lang: str, name: str) -> dict[str, str]:
+    """Execute (or fetch from the cache) one tutorial; return its texts by kind."""
+    path = notebooks.DOCS / lang / "tutorials" / name
+    notebook = notebooks.executed(path, lang)
+    notebooks.check(notebook, path)
+    texts = {"stdout": "", "stderr": "", "error": "", "images": 0}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                texts[output.name] += output.text
+            elif output.output_type == "error":
+                texts["error"] += f"{output.ename}: {output.evalue}\n"
+            elif "image/png" in output.get("data", {}):
+                texts["images"] += 1
+    return texts
+
+
+def _lesson(seed: int = 0, epochs: int = 100) -> linreg.History:
+    x, y = linreg.lesson_data()
+    torch.manual_seed(seed)
+    model = linreg.LinearModel()
+    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.01)
+    return linreg.train(model, x, y, linreg.make_criterion("sum"), optimizer, epochs)
+
+
+@pytest.fixture(scope="module")
+def executed_all() -> None:
+    """Run the notebooks not yet in the cache two at a time (one per core)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        paths = [(notebooks.DOCS / lang / "tutorials" / name, lang) for lang, name in CASES]
+        list(pool.map(lambda case: notebooks.executed(*case), paths))
+
+
+@pytest.fixture(params=CASES, ids=[f"{lang}-{name}" for lang, name in CASES])
+def tutorial(request: pytest.FixtureRequest, executed_all: None) -> tuple[str, dict[str, str]]:
+    lang, name = request.param
+    return name, _run(lang, name)
+
+
+def test_every_language_has_the_five_tutorials() -> None:
+    for lang in notebooks.LANGUAGES:
+        assert [p.name[:2] for p in notebooks.sources(lang)] == ["01", "02", "03", "04", "05"]
+
+
+def test_tutorial_outputs(tutorial: tuple[str, dict[str, str]]) -> None:
+    name, out = tutorial
+    check = CHECKS[name[:2]]
+    check(out)
+
+
+def _check_gradient_descent(out: dict[str, str]) -> None:
+    assert "same as by hand: True True" in out["stdout"]
+    w, b = linreg.fit_closed_form(*linreg.lesson_data())
+    assert f"closed form: w = {w.item():.4f}, b = {abs(b.item()):.4f}" in out["stdout"]
+    assert out["images"] == 1
+
+
+def _check_lesson(out: dict[str, str]) -> None:
+    history = _lesson()
+    stdout = out["stdout"]
+    assert "identical losses: True" in stdout
+    assert "identical w and b: True True" in stdout
+    assert f"w = {history.weight.item():.6f}" in stdout
+    assert f"b = {history.bias.item():.6f}" in stdout
+    y_pred = 4 * history.weight.item() + history.bias.item()
+    assert f"y_pred at x = 4: {y_pred:.6f}" in stdout
+    for epoch in (0, 50, 99):
+        assert f"epoch {epoch:3d}  loss {history.losses[epoch]:.6f}" in stdout
+    # The deprecated spelling: the warning shown is torch's own text.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.nn.MSELoss(size_average=False)
+    assert str(caught[0].message) in out["stderr"]
+    bound = linreg.stable_lr(*linreg.lesson_data()[:1], "sum")
+    assert f"largest stable lr, reduction='sum':  {bound:.4f}" in stdout
+    assert out["images"] == 2
+
+
+def _check_optimizers(out: dict[str, str]) -> None:
+    runs = linreg.compare(list(linreg.OPTIMIZERS), *linreg.lesson_data(), epochs=100, lr=0.01)
+    for name, run in runs.items():
+        w, b = run.weight.item(), run.bias.item()
+        row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
+        assert "{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row) in out["stdout"]
+    assert "same start for all: True" in out["stdout"]
+    assert out["images"] == 2
+
+
+def _check_minibatches(out: dict[str, str]) -> None:
+    x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
+    torch.manual_seed(0)
+    model = linreg.LinearModel(in_features=2)
+    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.03)
+    run = linreg.train(
+        model, x, y, linreg.make_criterion("mean"), optimizer, epochs=5, batch_size=32, seed=0
+    )
+    w1, w2 = run.weight.flatten().tolist()
+    row = ["batch 32", len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
+    assert "{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row) in out["stdout"]
+    assert "16 batches; sizes: [32, 32, 32] ... [32, 20]" in out["stdout"]
+    assert out["images"] == 2
+
+
+def _check_pitfalls(out: dict[str, str]) -> None:
+    errors = [line.split(":")[0] for line in out["error"].splitlines()]
+    assert errors == [
+        "NameError",
+        "LinregError",
+        "TypeError",
+        "RuntimeError",
+        "RuntimeError",
+        "DivergenceError",
+    ]
+    assert "name 'criterion1' is not defined" in out["error"]
+    assert "use y.reshape(-1, 1)" in out["error"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.nn.MSELoss(size_average=False, reduction="mean")
+        torch.nn.MSELoss()(torch.zeros(3, 1), torch.zeros(3))
+    for warning in caught:
+        assert str(warning.message) in out["stderr"]
+    assert "loss with (3,) targets:   48.0" in out["stdout"]
+    assert "after two backward: 6.0" in out["stdout"]
+
+
+CHECKS = {
+    "01": _check_gradient_descent,
+    "02": _check_lesson,
+    "03": _check_optimizers,
+    "04": _check_minibatches,
+    "05": _check_pitfalls,
+}
+
+
+def test_a_failing_cell_fails_the_notebook(tmp_path: Path) -> None:
+    source = tmp_path / "01-broken.py"
+    source.write_text("# %%\nprint('fine')\n\n# %%\n1 / 0\n", encoding="utf-8")
+    with pytest.raises(notebooks.NotebookError, match="ZeroDivisionError"):
+        notebooks.execute(source, "en")
+
+
+def test_an_unexpected_warning_fails_the_notebook(tmp_path: Path) -> None:
+    source = tmp_path / "01-warns.py"
+    source.write_text("# %%\nimport warnings\nwarnings.warn('careful')\n", encoding="utf-8")
+    with pytest.raises(notebooks.NotebookError, match="wrote to stderr"):
+        notebooks.execute(source, "en")
+
+
+def test_a_figure_without_alt_text_fails_the_notebook(tmp_path: Path) -> None:
+    source = tmp_path / "01-figure.py"
+    source.write_text("# %%\nimport linreg\nlinreg.plot_loss([3.0, 2.0, 1.0])\n", encoding="utf-8")
+    with pytest.raises(notebooks.NotebookError, match="no alt text"):
+        notebooks.execute(source, "en")
+
+
+def test_a_tagged_cell_that_does_not_raise_fails_the_notebook(tmp_path: Path) -> None:
+    source = tmp_path / "01-tags.py"
+    source.write_text('# %% tags=["raises-exception"]\nx = 1\n', encoding="utf-8")
+    with pytest.raises(notebooks.NotebookError, match="raised nothing"):
+        notebooks.execute(source, "en")
+
+
+def test_the_cache_key_changes_when_linreg_changes(tmp_path: Path, monkeypatch) -> None:
+    source = notebooks.sources("en")[0]
+    before = notebooks.fingerprint(source, "en")
+    fake_root = tmp_path / "root"
+    (fake_root / "linreg").mkdir(parents=True)
+    for module in (ROOT / "linreg").glob("*.py"):
+        (fake_root / "linreg" / module.name).write_bytes(module.read_bytes())
+    monkeypatch.setattr(notebooks, "ROOT", fake_root)
+    assert notebooks.fingerprint(source, "en") == before
+    train = fake_root / "linreg" / "train.py"
+    train.write_text(train.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert notebooks.fingerprint(source, "en") != before
+    assert notebooks.fingerprint(source, "zh") != notebooks.fingerprint(source, "en")

@@ -1,0 +1,250 @@
+"""The package as installed: public names, lazy matplotlib, metadata, the wheel."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import importlib.resources
+import inspect
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+import linreg
+
+ROOT = Path(__file__).resolve().parents[1]
+DISTRIBUTION = "torch-linreg"
+
+
+def submodules() -> list[object]:
+    return [
+        importlib.import_module(f"linreg.{info.name}")
+        for info in pkgutil.iter_modules(linreg.__path__)
+        if not info.name.startswith("_")
+    ]
+
+
+# --------------------------------------------------------------------------- __all__
+
+
+def isort_style(name: str) -> tuple[int, str]:
+    """Ruff's RUF022 order: CONSTANTS, then Classes, then functions, each alphabetical."""
+    group = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    return group, name
+
+
+def test_all_is_sorted_unique_and_resolves() -> None:
+    names = linreg.__all__
+    assert names == sorted(names, key=isort_style)
+    assert len(names) == len(set(names))
+    for name in names:
+        assert getattr(linreg, name) is not None, name
+
+
+def test_all_is_what_the_modules_export_into_the_package() -> None:
+    # Every name a submodule exports (its own __all__) and the package binds to the
+    # same object is public API of the package; nothing else is.
+    reexported = set()
+    for module in submodules():
+        for name in getattr(module, "__all__", []):
+            bound = name in linreg.__all__ or name in vars(linreg)
+            if bound and getattr(linreg, name) is getattr(module, name):
+                reexported.add(name)
+    assert set(linreg.__all__) == reexported
+
+    # Conversely, every public function or class the package namespace holds from
+    # linreg's modules is listed (submodules and typing helpers are not API).
+    bound = {
+        name
+        for name, value in vars(linreg).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and value.__module__.startswith("linreg.")
+    }
+    assert bound <= set(linreg.__all__)
+
+
+def test_every_public_function_and_class_is_documented() -> None:
+    for name in linreg.__all__:
+        value = getattr(linreg, name)
+        if inspect.isfunction(value) or inspect.isclass(value):
+            doc = inspect.getdoc(value)
+            assert doc, f"linreg.{name} has no docstring"
+            if inspect.isclass(value):
+                assert value.__doc__, f"linreg.{name} only inherits its docstring"
+                assert value.__doc__ != ValueError.__doc__
+
+
+def test_the_module_and_its_entry_points_are_documented() -> None:
+    assert linreg.__doc__
+    for module in submodules():
+        assert module.__doc__, module.__name__  # type: ignore[attr-defined]
+    from linreg import cli
+
+    assert inspect.getdoc(cli.main)
+
+
+# --------------------------------------------------------------------------- lazy matplotlib
+
+
+def test_import_linreg_does_not_import_matplotlib(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import linreg
+        names = dir(linreg)
+        before = sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib")
+        figure = linreg.plot_loss([2.0, 1.0])
+        import matplotlib.figure
+        print(json.dumps({
+            "before": before,
+            "dir": names,
+            "figure": isinstance(figure, matplotlib.figure.Figure),
+            "pyplot": "matplotlib.pyplot" in sys.modules,
+        }))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    result = json.loads(done.stdout)
+    assert result["before"] == []
+    assert {"plot_comparison", "plot_fit", "plot_loss", "save_figure"} <= set(result["dir"])
+    assert set(linreg.__all__) <= set(result["dir"])
+    assert result["figure"] is True  # the first use loads matplotlib
+    assert result["pyplot"] is False
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = linreg.no_such_name  # type: ignore[attr-defined]
+    assert not hasattr(linreg, "plot_everything")
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def test_distribution_metadata() -> None:
+    dist = metadata.distribution(DISTRIBUTION)
+    meta = dist.metadata
+    assert meta["Name"] == DISTRIBUTION
+    assert dist.version == linreg.__version__
+    assert metadata.version(DISTRIBUTION) == linreg.__version__
+    assert "MIT" in (meta.get("License-Expression"), meta.get("License"))
+    assert SpecifierSet(meta["Requires-Python"]) == SpecifierSet(">=3.10")
+    assert meta["Summary"]
+
+
+def test_dependencies_are_loose() -> None:
+    requirements = [Requirement(r) for r in metadata.requires(DISTRIBUTION) or []]
+    runtime = {r.name.lower(): r for r in requirements if r.marker is None}
+    assert {"torch", "numpy", "matplotlib"} <= set(runtime)
+    assert str(runtime["torch"].specifier) == ">=2.1"
+    for requirement in runtime.values():
+        for spec in requirement.specifier:
+            assert spec.operator in (">=", ">", "!="), f"{requirement} pins a version"
+    assert "2.1.0" in runtime["torch"].specifier
+    assert "2.13.0" in runtime["torch"].specifier
+    assert "2.0.1" not in runtime["torch"].specifier
+
+
+def test_console_script() -> None:
+    scripts = [
+        ep
+        for ep in metadata.distribution(DISTRIBUTION).entry_points
+        if ep.group == "console_scripts"
+    ]
+    assert [(ep.name, ep.value) for ep in scripts] == [("linreg", "linreg.cli:main")]
+    from linreg.cli import main
+
+    assert scripts[0].load() is main
+
+
+def test_py_typed_is_shipped() -> None:
+    assert importlib.resources.files("linreg").joinpath("py.typed").is_file()
+    assert "Typing :: Typed" in metadata.metadata(DISTRIBUTION).get_all("Classifier", [])
+
+
+# --------------------------------------------------------------------------- the wheel
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
+    (wheel,) = dist.glob("*.whl")
+    assert wheel.name.startswith(f"torch_linreg-{linreg.__version__}-")
+    assert wheel.name.endswith("-py3-none-any.whl")
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        assert "linreg = linreg.cli:main" in archive.read(entry_points).decode()
+    assert "linreg/py.typed" in names
+    assert "linreg/__init__.py" in names
+    assert "linreg/cli.py" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+    # A fresh venv that sees the main venv's packages (torch, ...) through a .pth
+    # file, so nothing is downloaded, but has linreg only from the wheel.
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    python = venv / "bin" / "python"
+    purelib = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        tmp_path,
+    ).stdout.strip()
+    assert Path(purelib).is_relative_to(venv)
+    Path(purelib, "main_venv.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
+    )
+    run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+         "--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)],
+        tmp_path,
+    )  # fmt: skip
+
+    script = venv / "bin" / "linreg"
+    assert script.is_file()
+    assert os.access(script, os.X_OK)
+    done = run([str(script), "--help"], tmp_path)
+    assert done.stdout.startswith("usage: linreg")
+    assert done.stderr == ""
+    for command in ("train", "compare", "solve"):
+        assert command in done.stdout
+
+    where = run(
+        [str(python), "-c", "import linreg; print(linreg.__file__, linreg.__version__)"],
+        tmp_path,
+    ).stdout.split()
+    installed = Path(where[0]).resolve()
+    assert installed.is_relative_to(venv.resolve())
+    assert not installed.is_relative_to(ROOT.resolve())
+    assert where[1] == linreg.__version__
+    assert (installed.parent / "py.typed").is_file()
