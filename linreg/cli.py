@@ -71,11 +71,23 @@ def _hyperparameter(text: str) -> tuple[str, Any]:
     name, sep, raw = text.partition("=")
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. momentum=0.9, got {text!r}")
+    if name == "lr":
+        raise argparse.ArgumentTypeError("set the learning rate with --lr, not --param lr=...")
     try:
         value = ast.literal_eval(raw)
     except (ValueError, SyntaxError):
         value = raw  # a plain word, e.g. line_search_fn=strong_wolfe
     return name, value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not -(2**63) <= value < 2**64:  # what torch.manual_seed accepts
+        raise argparse.ArgumentTypeError(f"must be between -2**63 and 2**64 - 1, got {text}")
+    return value
 
 
 def _optimizer_name(text: str) -> str:
@@ -91,6 +103,8 @@ def _figure_path(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text!r} must end in .png, .svg or .pdf")
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
     return path
 
 
@@ -112,7 +126,7 @@ def _add_training(parser: argparse.ArgumentParser) -> None:
         default="sum",
         help="how the squared errors are combined (sum, as in the lesson)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights (0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the initial weights (0)")
     parser.add_argument(
         "--batch-size", type=_whole, metavar="N", help="minibatch size (default: full batch)"
     )

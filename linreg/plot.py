@@ -2,7 +2,8 @@
 
 Every function returns a `matplotlib.figure.Figure` built without pyplot, so it
 shows once in a notebook (as the cell's value) and never touches pyplot's global
-state. matplotlib is imported here only, so `import linreg` stays cheap.
+state. matplotlib is imported by this module only, which `import linreg` loads on
+first use of a plot function, so `import linreg` stays cheap.
 
 Axis labels are English unless the environment variable `LINREG_LANG` is `zh`,
 which gives Chinese labels (the Chinese site sets it; a CJK font such as Noto Sans
@@ -19,7 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import matplotlib
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
 from linreg.checks import LinregError, check_data
@@ -27,7 +30,6 @@ from linreg.train import History
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = ["plot_comparison", "plot_fit", "plot_loss", "save_figure"]
 
@@ -63,18 +65,31 @@ _METADATA: dict[str, dict[str, str | None]] = {
 }
 
 
+class _Figure(Figure):
+    """A Figure that Jupyter shows as a PNG even when pyplot was never imported."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        _reset_layout(self)
+        self.savefig(buffer, format="png", metadata=_METADATA["png"])
+        return buffer.getvalue()
+
+
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
-    from matplotlib.figure import Figure
-
-    class _Figure(Figure):
-        """A Figure that Jupyter shows as a PNG even when pyplot was never imported."""
-
-        def _repr_png_(self) -> bytes:
-            buffer = io.BytesIO()
-            self.savefig(buffer, format="png", metadata=_METADATA["png"])
-            return buffer.getvalue()
-
     return _Figure(figsize=(width, height), layout="constrained")
+
+
+def _reset_layout(fig: Figure) -> None:
+    """Put every axes back at its grid position before drawing.
+
+    Constrained layout starts from the axes' current positions, so each draw would
+    move them by a rounding error and a second save would not be byte-identical.
+    """
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if spec is not None:
+            ax.set_position(spec.get_position(fig))
+            ax.set_in_layout(True)
 
 
 def _losses(run: History | Sequence[float], per: str = "epoch") -> list[float]:
@@ -268,8 +283,6 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 100) -> Path:
     Raises:
         LinregError: for an unsupported suffix or a folder that does not exist.
     """
-    import matplotlib
-
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in _METADATA:
@@ -278,7 +291,13 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 100) -> Path:
         )
     if not path.parent.is_dir():
         raise LinregError(f"cannot save {path}: the folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if path.is_dir():
+        raise LinregError(f"cannot save {path}: it is a folder; give a file name")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as err:
+        raise LinregError(f"cannot save {path}: {err.strerror}") from None
+    _reset_layout(fig)
     try:
         with os.fdopen(handle, "wb") as f, matplotlib.rc_context({"svg.hashsalt": "linreg"}):
             fig.savefig(f, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
@@ -286,6 +305,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 100) -> Path:
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
         os.replace(temporary, path)
+    except OSError as err:
+        Path(temporary).unlink(missing_ok=True)
+        raise LinregError(f"cannot save {path}: {err.strerror or err}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
