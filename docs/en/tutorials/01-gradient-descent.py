@@ -153,8 +153,9 @@ linreg.plot_loss(losses, title="lr = 0.01")
 #
 # For linear regression we do not need to iterate at all: setting both partial
 # derivatives to zero gives a linear system (the *normal equations*) whose solution is
-# the exact minimum. `linreg.fit_closed_form` solves it with `torch.linalg.lstsq`, and it
-# is the reference every training run in this site is compared with.
+# the exact minimum. `linreg.fit_closed_form` solves the same least-squares problem with
+# `torch.linalg.lstsq`, and its answer is the reference every training run on this site
+# is compared with.
 
 # %%
 w_star, b_star = linreg.fit_closed_form(x, y)

@@ -63,7 +63,7 @@ linreg.plot_comparison(runs, kind="grid")
 # The same curves on one plot with a logarithmic loss axis, which makes the differences of
 # many orders of magnitude visible:
 
-# %% alt="All twelve loss curves on one plot with a logarithmic loss axis: Rprop and LBFGS fall far below the others, SGD and ASGD reach about 0.1, and Adagrad and Adadelta hardly move."
+# %% alt="All twelve loss curves on one plot with a logarithmic loss axis: Rprop and LBFGS fall far below the others, SGD and ASGD end near 0.15, and Adagrad and Adadelta hardly move."
 linreg.plot_comparison(runs, kind="overlay")
 
 # %% [markdown]
@@ -131,8 +131,7 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
 #   it reaches the minimum, but look at its evaluation count: many loss evaluations per
 #   step.
 # - **SGD** follows the analysis of tutorial 2: fast along the steep direction, slow along
-#   the flat one. **ASGD** (averaged SGD) gives the same numbers here: its averaging has
-#   not started within 100 steps.
+#   the flat one. **ASGD** (averaged SGD) ends almost exactly where SGD does.
 #
 # ## Other learning rates
 #

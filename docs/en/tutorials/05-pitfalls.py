@@ -143,8 +143,9 @@ model(x_int)
 
 # %% [markdown]
 # **Fix:** write `1.0, 2.0, 3.0`, or convert with `x_int.float()`. (The lesson's
-# `torch.Tensor([[1], [2], [3]])`, with a capital T, always makes `float32`, which is why
-# it worked there; `torch.tensor` with a lowercase t infers the type from the data.)
+# `torch.Tensor([[1], [2], [3]])`, with a capital T, always makes a tensor of the default
+# floating type, `float32` unless you changed it, which is why it worked there;
+# `torch.tensor` with a lowercase t infers the type from the data.)
 #
 # ## 7. `.data` instead of `torch.no_grad()` or `.item()`
 #

@@ -81,7 +81,7 @@ legacy = torch.nn.MSELoss(size_average=False)
 print("reduction:", legacy.reduction)
 
 # %% [markdown]
-# `model.parameters()` 把优化器可以修改的所有张量交给它，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
+# `model.parameters()` 把所有允许优化器修改的张量交给优化器，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
 #
 # ## 4. 训练循环
 #
@@ -174,7 +174,7 @@ print(
 # %% [markdown]
 # 在终端中运行 `linreg train`，做的是同样的训练，打印出的 $w$ 和 $b$ 也一样。
 #
-# ## 离最优解还有多远，为什么
+# ## 离最优解还有多远，原因何在
 #
 # 教程 1 中的闭式解是 $w = 2$、$b = 0$。训练 100 轮之后，我们离它还有一段距离：
 
@@ -188,7 +188,7 @@ print(
 )  # + 0.0: no "-0.0"
 
 # %% [markdown]
-# 损失函数在 $(w, b)$ 平面上是一个二次的“碗”，曲率处处相同，由海森矩阵（Hessian）$H = 2X^\top X$ 给出，其中 $X$ 是 `x_data` 再加上一列对应偏置的 1。沿 $H$ 的每个特征向量方向，梯度下降每轮把到最小值点的距离缩小为原来的 $|1 - \alpha\lambda|$ 倍，$\lambda$ 是该特征向量对应的特征值。这个碗又长又窄：一个方向很陡，另一个方向几乎是平的。
+# 损失函数是 $(w, b)$ 的二次函数，形状像一个碗，而且曲率处处相同，由海森矩阵（Hessian）$H = 2X^\top X$ 给出，其中 $X$ 是 `x_data` 再加上一列对应偏置的 1。沿 $H$ 的每个特征向量方向，梯度下降每轮把到最小值点的距离缩小为原来的 $|1 - \alpha\lambda|$ 倍，$\lambda$ 是该特征向量对应的特征值。这个碗又长又窄：一个方向很陡，另一个方向几乎是平的。
 
 # %%
 X = torch.cat([x_data, torch.ones(3, 1)], dim=1).double()  # (3, 2)

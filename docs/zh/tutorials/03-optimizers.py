@@ -53,9 +53,9 @@ print(
 linreg.plot_comparison(runs, kind="grid")
 
 # %% [markdown]
-# 把这些曲线画在同一张图上，并让损失轴取对数刻度，相差好几个数量级的差异就一目了然：
+# 把这些曲线画在同一张图上，并让损失轴取对数刻度，即使彼此相差好几个数量级，也能一眼看清：
 
-# %% alt="十二条损失曲线画在同一张图上，损失轴为对数刻度：Rprop 和 LBFGS 远远低于其他曲线，SGD 和 ASGD 降到约 0.1，Adagrad 和 Adadelta 几乎不动。"
+# %% alt="十二条损失曲线画在同一张图上，损失轴为对数刻度：Rprop 和 LBFGS 远远低于其他曲线，SGD 和 ASGD 停在 0.15 左右，Adagrad 和 Adadelta 几乎不动。"
 linreg.plot_comparison(runs, kind="overlay")
 
 # %% [markdown]
@@ -108,7 +108,7 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
 # - **RMSprop** 同样做归一化，但它的滑动平均遗忘得快，第一步也比 Adam 大。
 # - **Rprop** 只用梯度的*符号*，只要符号保持不变，就把各个步长按一定倍数放大，所以在这个光滑的问题上加速很快。
 # - **LBFGS** 会建立一个曲率模型，对二次损失来说这个模型几乎是精确的；它能到达最小值点，但请看它的损失计算次数：每一步都要计算很多次损失。
-# - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢。**ASGD**（平均 SGD）在这里给出相同的数字：在 100 步之内，它的平均还没有开始。
+# - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢。**ASGD**（平均 SGD）的结果与 SGD 几乎完全一样。
 #
 # ## 其他学习率
 #
