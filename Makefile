@@ -69,8 +69,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 constraints: $(STAMP)
+	head -4 $(CONSTRAINTS) > $(CONSTRAINTS).new
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' \
-		| grep -v '^torch-linreg' > $(CONSTRAINTS).new
+		| grep -v '^torch-linreg' >> $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 clean:

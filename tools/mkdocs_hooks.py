@@ -43,6 +43,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    """Fill in `{{ torch_version }}` with the torch that builds (and verifies) the page."""
+    return markdown.replace("{{ torch_version }}", config.extra["torch_version"])
+
+
 def _lesson_figure(lang: str) -> bytes:
     """The home page's figure: the lesson's loss curve, trained now, labelled in `lang`."""
     import tempfile
