@@ -457,6 +457,7 @@ def _bench_import(sizes: Sizes, workdir: Path) -> Result:
     diffs: dict[str, list[float]] = {"warm": [], "cold": []}
     reports: dict[str, dict[str, Any]] = {}
     torch_ms: list[float] = []
+    matplotlib = False
     names = list(variants)
     for r in range(sizes.import_rounds):
         progress(f"import round {r + 1}/{sizes.import_rounds}")
@@ -470,13 +471,13 @@ def _bench_import(sizes: Sizes, workdir: Path) -> Result:
             torch_ms.append(report["torch_ms"])
             if name != "torch":
                 inner[name].append(report["linreg_ms"])
+                matplotlib = matplotlib or report["matplotlib"]
         for name in ("warm", "cold"):
             diffs[name].append(this_round[name] - this_round["torch"])
 
     expected = {str(workdir / name / "linreg" / "__init__.py") for name in ("warm", "cold")}
     loaded = {reports[name]["file"] for name in ("warm", "cold")}
     added = [m for m in reports["warm"]["new_modules"] if m.split(".")[0] != "linreg"]
-    matplotlib = any(report["matplotlib"] for report in reports.values())
     return Result(
         key="import_cost",
         title="import linreg after import torch",

@@ -12,17 +12,20 @@ CJK SC must then be installed). Every label can also be passed explicitly.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import math
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import matplotlib
 import torch
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from torch import nn
 
 from linreg.checks import LinregError, check_data
@@ -66,13 +69,44 @@ _METADATA: dict[str, dict[str, str | None]] = {
 
 
 class _Figure(Figure):
-    """A Figure that Jupyter shows as a PNG even when pyplot was never imported."""
+    """A Figure that Jupyter shows as a PNG even when pyplot was never imported.
+
+    When `LINREG_FIGURE_TRANSLATIONS` names languages (e.g. `zh`), the notebook output
+    also carries the figure drawn with that language's default labels, under the
+    MIME type `image/x-linreg-<lang>+png`: the site renders one execution of a
+    tutorial in both languages.
+    """
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
         _reset_layout(self)
         self.savefig(buffer, format="png", metadata=_METADATA["png"])
         return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        bundle = {"image/png": base64.b64encode(self._repr_png_()).decode("ascii")}
+        for lang in filter(None, os.environ.get("LINREG_FIGURE_TRANSLATIONS", "").split(",")):
+            if lang in _LABELS:
+                with _translated(self, lang):
+                    png = self._repr_png_()
+                bundle[f"image/x-linreg-{lang}+png"] = base64.b64encode(png).decode("ascii")
+        return bundle
+
+
+@contextlib.contextmanager
+def _translated(fig: Figure, lang: str) -> Iterator[None]:
+    """Temporarily replace the default labels of `fig` by those of `lang`."""
+    current = _LABELS.get(os.environ.get("LINREG_LANG", "en"), _LABELS["en"])
+    table = {current[key]: _LABELS[lang][key] for key in current}
+    changed = [text for text in fig.findobj(Text) if text.get_text() in table]
+    originals = [text.get_text() for text in changed]
+    for text in changed:
+        text.set_text(table[text.get_text()])
+    try:
+        yield
+    finally:
+        for text, original in zip(changed, originals, strict=True):
+            text.set_text(original)
 
 
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Figure:

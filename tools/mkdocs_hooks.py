@@ -24,6 +24,8 @@ import notebooks  # a sibling module, found through the sys.path line above
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DOWNLOAD = {"en": "Download this notebook (.ipynb)", "zh": "下载本教程的 Notebook（.ipynb）"}
+# page path -> (source, future of its notebook, executed?, the build's Files)
+_TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
 
 
 def _language(config: MkDocsConfig) -> str:
@@ -84,27 +86,44 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         )
 
     lang = _language(config)
-    files.append(File.generated(config, "img/lesson-loss.png", content=_lesson_figure(lang)))
     execute = os.environ.get("LINREG_EXECUTE", "1") != "0"
     sources = notebooks.sources(lang)
+    # The two language builds run side by side and share the executions (a lock per
+    # notebook): English starts from the first tutorial, Chinese from the last.
+    order = sources if lang == notebooks.SOURCE_LANGUAGE else sources[::-1]
     workers = int(os.environ.get("LINREG_NOTEBOOK_WORKERS", "2"))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        executed: list[Any] = list(
-            pool.map(
-                (lambda s: notebooks.executed(s, lang)) if execute else notebooks.jupytext.read,
-                sources,
-            )
-        )
-    for source, notebook in zip(sources, executed, strict=True):
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    _TUTORIALS.clear()
+    for source in order:
         stem = f"tutorials/{source.stem}"
         original = files.get_file_from_path(f"{stem}.py")
         if original is not None:
             files.remove(original)
-        page = notebooks.to_markdown(
-            notebook, source.stem, executed=execute, download_label=DOWNLOAD[lang]
+        future = (
+            pool.submit(notebooks.executed, source, lang)
+            if execute
+            else pool.submit(notebooks.jupytext.read, source)
         )
-        files.append(File.generated(config, f"{stem}.md", content=page.markdown))
-        for name, data in page.images.items():
-            files.append(File.generated(config, f"tutorials/img/{name}", content=data))
+        _TUTORIALS[f"{stem}.md"] = (source, future, execute, files)
         files.append(File.generated(config, f"{stem}.ipynb", content=notebooks.download(source)))
+    pool.shutdown(wait=False)
+    files.append(File.generated(config, "img/lesson-loss.png", content=_lesson_figure(lang)))
+    # Tutorial pages come last, so the other pages are rendered while the notebooks run.
+    for source in sources:
+        files.append(File.generated(config, f"tutorials/{source.stem}.md", content=""))
     return files
+
+
+def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
+    """A tutorial's Markdown, once its notebook has run; None for every other page."""
+    entry = _TUTORIALS.get(page.file.src_uri)
+    if entry is None:
+        return None
+    source, future, execute, files = entry
+    lang = _language(config)
+    rendered = notebooks.to_markdown(
+        future.result(), source.stem, executed=execute, download_label=DOWNLOAD[lang], lang=lang
+    )
+    for name, data in rendered.images.items():
+        files.append(File.generated(config, f"tutorials/img/{name}", content=data))
+    return rendered.markdown

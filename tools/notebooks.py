@@ -6,6 +6,11 @@ run in a real Jupyter kernel; the outputs become an ordinary Markdown page that
 MkDocs and Material render like any other page (code copy buttons, math, heading
 ids, search, dark mode), with each figure saved as a PNG file with alt text.
 
+The two languages share their code cells (a test and this module enforce it), so a
+tutorial is executed once, from its English source, with figures drawn in both
+languages (`LINREG_FIGURE_TRANSLATIONS`); the Chinese page takes its prose and alt
+texts from the Chinese source and its outputs from that execution.
+
 The build fails loudly when a cell raises, when a cell writes to stderr (a
 warning), when a figure has no alt text, or when a cell tagged as expecting an
 error or a warning does not produce one. Results are cached under `.cache/`,
@@ -15,6 +20,7 @@ the torch version and the language: a changed `train()` means a re-run.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -33,6 +39,7 @@ DOCS = ROOT / "docs"
 CACHE = ROOT / ".cache" / "notebooks"
 MATPLOTLIBRC = DOCS / "matplotlibrc"
 LANGUAGES = ("en", "zh")
+SOURCE_LANGUAGE = "en"  # the language whose source is executed
 
 # Cell tags a tutorial may use.
 RAISES = "raises-exception"  # the cell must raise; the error is shown (nbclient's own tag)
@@ -73,11 +80,12 @@ def fingerprint(path: Path, lang: str) -> str:
 
 
 def kernel_environment(lang: str) -> dict[str, str]:
-    """The kernel's environment: our matplotlib style and the page's language."""
+    """The kernel's environment: our matplotlib style, the languages of the figures."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # "Agg" there would swallow the inline figures
     env["MATPLOTLIBRC"] = str(MATPLOTLIBRC)
     env["LINREG_LANG"] = lang
+    env["LINREG_FIGURE_TRANSLATIONS"] = ",".join(x for x in LANGUAGES if x != lang)
     env["PYTHONHASHSEED"] = "0"
     return env
 
@@ -149,6 +157,7 @@ def to_markdown(
     *,
     executed: bool = True,
     download_label: str | None = None,
+    lang: str = SOURCE_LANGUAGE,
 ) -> Page:
     """Render a notebook as Markdown for MkDocs.
 
@@ -158,6 +167,7 @@ def to_markdown(
         executed: whether outputs exist; a preview says they are missing.
         download_label: if given, a button with this text linking `<stem>.ipynb`
             follows the page's title.
+        lang: the page's language; picks the figures drawn with its labels.
 
     Returns:
         The page text and the PNG files it refers to (relative to the page).
@@ -177,7 +187,8 @@ def to_markdown(
         # warning is nearly always raised before the cell's prints finish.
         outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
         for index, output in enumerate(outputs):
-            parts.extend(_render_output(output, cell, f"{stem}-{number}-{index}", page))
+            name = f"{stem}-{number}-{index}"
+            parts.extend(_render_output(output, cell, name, page, lang))
     if download_label:
         button = f"[:material-download: {download_label}]({stem}.ipynb){{ .md-button download }}"
         title, _, rest = parts[0].partition("\n")
@@ -204,7 +215,7 @@ def _merge_streams(cell: Any) -> list[Any]:
     return merged
 
 
-def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
+def _render_output(output: Any, cell: Any, name: str, page: Page, lang: str) -> list[str]:
     kind = output.output_type
     if kind == "stream":
         if output.name == "stderr":
@@ -217,7 +228,8 @@ def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
         import base64
 
         file_name = f"{name}.png"
-        page.images[file_name] = base64.b64decode(data["image/png"])
+        image = data.get(f"image/x-linreg-{lang}+png", data["image/png"])
+        page.images[file_name] = base64.b64decode(image)
         alt = cell.metadata["alt"].replace("]", "\\]")
         return [f"![{alt}](img/{file_name}){{ .nb-figure }}"]
     if "text/markdown" in data:
@@ -268,15 +280,57 @@ def _relative(path: Path) -> str:
 
 
 def executed(path: Path, lang: str) -> nbformat.NotebookNode:
-    """The executed notebook, from the cache when nothing it depends on has changed."""
-    cached = CACHE / lang / f"{path.stem}-{fingerprint(path, lang)}.ipynb"
-    if cached.exists():
-        return nbformat.read(cached, as_version=4)
-    notebook = execute(path, lang)
+    """The executed notebook of a page in `lang`.
+
+    The source of the execution is the English twin of `path`; for another language
+    its outputs are combined with the cells of `path` (see `translate`).
+    """
+    source = DOCS / SOURCE_LANGUAGE / path.relative_to(DOCS / lang)
+    notebook = _executed_source(source)
+    return notebook if lang == SOURCE_LANGUAGE else translate(notebook, path)
+
+
+def translate(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The cells of `path` (another language) with the outputs of `notebook`.
+
+    Raises:
+        NotebookError: if the two do not have the same cells and code.
+    """
+    twin = jupytext.read(path)
+    kinds = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in twin.cells]
+    expected = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in notebook.cells]
+    if kinds != expected:
+        raise NotebookError(f"{_relative(path)}: its cells or code differ from the English twin")
+    for cell, executed_cell in zip(twin.cells, notebook.cells, strict=True):
+        if cell.cell_type == "code":
+            cell.outputs = executed_cell.outputs
+            cell.execution_count = executed_cell.execution_count
+    check(twin, path)
+    return twin
+
+
+def _executed_source(path: Path) -> nbformat.NotebookNode:
+    """Execute an English source, or read its result from the cache.
+
+    A lock file lets the two language builds (separate processes) share the work:
+    whoever comes second waits for the first, then reads the cache.
+    """
+    lang = SOURCE_LANGUAGE
+    cached = CACHE / f"{path.stem}-{fingerprint(path, lang)}.ipynb"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{path.stem}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cached.exists():
+            return nbformat.read(cached, as_version=4)
+        return _execute_into_cache(path, cached)
+
+
+def _execute_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
+    notebook = execute(path, SOURCE_LANGUAGE)
     cached.parent.mkdir(parents=True, exist_ok=True)
     for stale in cached.parent.glob(f"{path.stem}-*.ipynb"):
-        stale.unlink()
-    temporary = cached.with_suffix(".tmp")
+        stale.unlink(missing_ok=True)  # another build may be cleaning up too
+    temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
     nbformat.write(notebook, temporary)
     temporary.replace(cached)
     return notebook
