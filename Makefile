@@ -54,7 +54,7 @@ demo: $(STAMP)
 # The two images of the README, drawn by the project's own commands.
 readme-images: site
 	mkdir -p docs/readme
-	SITE_URL= $(BIN)/linreg train --plot docs/readme/loss.png
+	$(BIN)/linreg train --plot docs/readme/loss.png
 	$(BIN)/python tools/screenshot.py en/tutorials/02-pytorch-lesson/ docs/readme/site.png
 
 lint: setup
