@@ -208,3 +208,39 @@ def test_the_root_page_redirects_to_a_language(site: Path) -> None:
     text = (site / "index.html").read_text(encoding="utf-8")
     assert 'url=en/"' in text
     assert 'href="zh/"' in text
+
+
+@pytest.mark.slow
+def test_the_site_can_move_to_another_base_url_by_one_setting(tmp_path: Path) -> None:
+    """SITE_URL alone moves the site: canonical links, sitemap and language links follow."""
+    import os
+    import subprocess
+    import sys
+
+    base = "https://example.org/some/project/"
+    env = dict(os.environ, SITE_URL=base, LINREG_EXECUTE="0", NO_MKDOCS_2_WARNING="1")
+    out = tmp_path / "zh"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            "mkdocs.zh.yml",
+            "-d",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    page = (out / "tutorials" / "02-pytorch-lesson" / "index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{base}zh/tutorials/02-pytorch-lesson/">' in page
+    assert f"<loc>{base}zh/</loc>" in (out / "sitemap.xml").read_text(encoding="utf-8")
+    # The language links are relative, so they work under any base.
+    assert 'href="../../../en/" hreflang="en"' in page
+    assert "127.0.0.1" not in page
