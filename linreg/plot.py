@@ -135,9 +135,17 @@ def _losses(run: History | Sequence[float], per: str = "epoch") -> list[float]:
 
 
 def _draw_curve(
-    ax: Axes, losses: list[float], log: bool, label: str | None = None, index: int = 0
+    ax: Axes,
+    losses: list[float],
+    log: bool,
+    label: str | None = None,
+    index: int = 0,
+    xlog: bool = False,
 ) -> None:
-    epochs = range(len(losses))
+    # A log x-axis cannot show 0: then the i-th value is drawn at i + 1 (after i + 1 steps).
+    epochs = range(1, len(losses) + 1) if xlog else range(len(losses))
+    if xlog:
+        ax.set_xscale("log")
     if log and not any(value > 0 for value in losses):
         log = False  # a log axis cannot show a curve that is zero everywhere
     # Ten colours, then the same colours dashed, so twelve optimizers stay distinguishable.
@@ -155,6 +163,7 @@ def plot_loss(
     title: str | None = None,
     log: bool = False,
     per: Literal["epoch", "update"] = "epoch",
+    xlog: bool = False,
     xlabel: str | None = None,
     ylabel: str | None = None,
 ) -> Figure:
@@ -166,6 +175,8 @@ def plot_loss(
         log: use a logarithmic loss axis.
         per: `'epoch'` plots `History.losses`; `'update'` plots `History.step_losses`,
             one point per optimizer step (they differ with minibatches).
+        xlog: a logarithmic x-axis (the i-th value is drawn at i + 1), so that runs of
+            very different lengths can be read on one plot.
         xlabel: the x-axis label; "epoch" (or "update") by default.
         ylabel: the y-axis label; "loss" by default.
 
@@ -180,7 +191,7 @@ def plot_loss(
         raise LinregError("there are no losses to plot: train for at least one epoch")
     fig = _new_figure()
     ax = fig.add_subplot()
-    _draw_curve(ax, losses, log)
+    _draw_curve(ax, losses, log, xlog=xlog)
     ax.set(xlabel=xlabel or _label(per), ylabel=ylabel or _label("loss"))
     if title:
         ax.set_title(title)
@@ -193,6 +204,7 @@ def plot_comparison(
     kind: Literal["grid", "overlay"] = "grid",
     log: bool | None = None,
     per: Literal["epoch", "update"] = "epoch",
+    xlog: bool = False,
     xlabel: str | None = None,
     ylabel: str | None = None,
     columns: int = 4,
@@ -206,6 +218,7 @@ def plot_comparison(
         log: logarithmic loss axis; by default on for `'overlay'` (the curves span
             many orders of magnitude) and off for `'grid'`.
         per: `'epoch'` or `'update'`, as in `plot_loss`.
+        xlog: a logarithmic x-axis, as in `plot_loss`.
         xlabel: the x-axis label; "epoch" (or "update") by default.
         ylabel: the y-axis label; "loss" by default.
         columns: plots per row in the grid.
@@ -232,7 +245,7 @@ def plot_comparison(
         fig = _new_figure(7.5, 4.5)
         ax = fig.add_subplot()
         for index, (name, losses) in enumerate(curves.items()):
-            _draw_curve(ax, losses, log, label=name, index=index)
+            _draw_curve(ax, losses, log, label=name, index=index, xlog=xlog)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         fig.legend(loc="outside right upper", fontsize="small")
         return fig
@@ -241,7 +254,7 @@ def plot_comparison(
     fig = _new_figure(3.0 * columns, 2.4 * rows)
     axes = fig.subplots(rows, columns, squeeze=False).flatten()
     for ax, (name, losses) in zip(axes, curves.items(), strict=False):
-        _draw_curve(ax, losses, log)
+        _draw_curve(ax, losses, log, xlog=xlog)
         ax.set_title(name)
         ax.set(xlabel=xlabel, ylabel=ylabel)
     for ax in axes[len(curves) :]:

@@ -158,7 +158,7 @@ w_no_zero = model_no_zero.linear.weight.item()
 print(f"w after 100 epochs: {w_no_zero:.4f} without zero_grad,")
 print(f"                    {model.linear.weight.item():.4f} with it")
 
-# %% alt="Two loss curves on a logarithmic scale: with zero_grad the loss falls steadily; without it the loss jumps up and down and ends far higher."
+# %% alt="Two loss curves on a logarithmic scale: with zero_grad the loss falls steadily; without it the loss swings up and down for all 100 epochs and never settles."
 linreg.plot_comparison(
     {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
     kind="overlay",

@@ -101,7 +101,7 @@ for name, run in runs.items():
 # Per epoch, the minibatch runs are far ahead: in the same pass over the data they made
 # 16 or 500 times more updates.
 
-# %% alt="Loss against epoch on a logarithmic scale for full batch, batch 32 and batch 1: the minibatch runs reach a low loss within the first epoch, full batch descends slowly."
+# %% alt="Loss against epoch on a logarithmic scale for full batch, batch 32 and batch 1: batch 1 reaches a low loss within the first epoch, batch 32 a few epochs later, full batch descends slowly."
 linreg.plot_comparison(runs, kind="overlay")
 
 # %% [markdown]
@@ -111,9 +111,10 @@ linreg.plot_comparison(runs, kind="overlay")
 # straight downhill; a minibatch step uses a noisy estimate, so its loss jumps around. The
 # smaller the batch, the noisier the path, and near the minimum the noise keeps the loss
 # from settling completely (a smaller learning rate late in training would fix that).
+# The runs differ a thousandfold in length, so the update axis is logarithmic too.
 
-# %% alt="Loss against update number on a logarithmic scale: the full-batch curve is short and smooth, batch 32 is longer and slightly noisy, batch 1 is the longest and very noisy near the bottom."
-linreg.plot_comparison(runs, kind="overlay", per="update")
+# %% alt="Loss against update number, both axes logarithmic: the full-batch curve (5 updates) descends smoothly, batch 32 (80 updates) goes lower with some noise, batch 1 (2,500 updates) goes lowest and stays noisy near the bottom."
+linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
 
 # %% [markdown]
 # So the trade is cheap, noisy steps against expensive, exact ones. On large data the

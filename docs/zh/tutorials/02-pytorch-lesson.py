@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 用 PyTorch 实现线性回归（本课）
 #
-# 这是课程《PyTorch深度学习实践》的第 5 讲，按当前版本的 torch 重写，并在本站每次构建时运行。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后写的每个模型都遵循这个套路：
+# 这是课程《PyTorch深度学习实践》的第 5 讲，按当前版本的 torch 重写，并在本站每次构建时运行。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后你写的每个模型都会遵循这个套路：
 #
 # 1. 准备数据；
 # 2. 把模型设计成 `torch.nn.Module` 的子类；
@@ -74,18 +74,18 @@ criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
 # %% [markdown]
-# 原课程代码写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。下面是构建本页所用的 torch 对这种旧写法的输出：
+# 原课程代码写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。用构建本页的 torch 运行这种旧写法，输出如下：
 
 # %% tags=["warns"]
 legacy = torch.nn.MSELoss(size_average=False)
 print("reduction:", legacy.reduction)
 
 # %% [markdown]
-# `model.parameters()` 把所有允许优化器修改的张量交给优化器，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
+# `model.parameters()` 把优化器可以修改的所有张量都交给它，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
 #
 # ## 4. 训练循环
 #
-# 每一轮（epoch）都执行同样的五行代码。（原课程代码在这里调用了未定义的 `criterion1`，损失对象其实是 `criterion`。）
+# 每一轮（epoch）都执行同样的五行代码。（原课程代码在这里调用了未定义的 `criterion1`，而损失对象的名字是 `criterion`。）
 
 # %%
 losses = []
@@ -112,13 +112,13 @@ with torch.no_grad():
     y_test = model(x_test)
 print(f"y_pred at x = 4: {y_test.item():.6f}")
 
-# %% alt="本课模型的损失随轮数变化曲线，用 lr 为 0.01 的 SGD 训练 100 轮：前几轮急剧下降，之后缓慢下降。"
+# %% alt="本课模型的损失曲线，横轴为轮数，用学习率为 0.01 的 SGD 训练 100 轮：损失在前几轮急剧下降，之后缓慢下降。"
 linreg.plot_loss(losses, title="SGD, lr = 0.01")
 
 # %% [markdown]
 # ## 为什么要调用 `zero_grad`？
 #
-# `backward()` 不会覆盖 `.grad`，而是把新梯度累加到已有的值上。如果梯度要由几部分拼起来，这很有用；但在这个循环里，每一步只需要当前损失的梯度。不调用 `zero_grad()`，每一步用的就是此前所有梯度之和。下面用同一个模型、同样的起点，只删掉这一行：
+# `backward()` 不会覆盖 `.grad`，而是把新梯度累加到已有的值上。当一个梯度要由几部分累加而成时，这很有用；但在这个循环里，每一步只需要当前损失的梯度。不调用 `zero_grad()`，每一步用的就是此前所有梯度之和。下面用同一个模型、同样的起点，只删掉这一行：
 
 # %%
 torch.manual_seed(0)
@@ -138,7 +138,7 @@ w_no_zero = model_no_zero.linear.weight.item()
 print(f"w after 100 epochs: {w_no_zero:.4f} without zero_grad,")
 print(f"                    {model.linear.weight.item():.4f} with it")
 
-# %% alt="对数坐标下的两条损失曲线：调用 zero_grad 时损失稳步下降；不调用时损失上下跳动，最后停在高得多的位置。"
+# %% alt="对数坐标下的两条损失曲线：调用 zero_grad 时损失稳步下降；不调用时损失在 100 轮里始终大起大落，大部分时间远高于前者，一直稳定不下来。"
 linreg.plot_comparison(
     {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
     kind="overlay",
@@ -174,7 +174,7 @@ print(
 # %% [markdown]
 # 在终端中运行 `linreg train`，做的是同样的训练，打印出的 $w$ 和 $b$ 也一样。
 #
-# ## 离最优解还有多远，原因何在
+# ## 离最优解还有多远？为什么？
 #
 # 教程 1 中的闭式解是 $w = 2$、$b = 0$。训练 100 轮之后，我们离它还有一段距离：
 
@@ -188,7 +188,7 @@ print(
 )  # + 0.0: no "-0.0"
 
 # %% [markdown]
-# 损失函数是 $(w, b)$ 的二次函数，形状像一个碗，而且曲率处处相同，由海森矩阵（Hessian）$H = 2X^\top X$ 给出，其中 $X$ 是 `x_data` 再加上一列对应偏置的 1。沿 $H$ 的每个特征向量方向，梯度下降每轮把到最小值点的距离缩小为原来的 $|1 - \alpha\lambda|$ 倍，$\lambda$ 是该特征向量对应的特征值。这个碗又长又窄：一个方向很陡，另一个方向几乎是平的。
+# 损失函数是 $(w, b)$ 的二次函数，图像像一只碗，而且各处的曲率都相同，即海森矩阵（Hessian）$H = 2X^\top X$，其中 $X$ 是在 `x_data` 旁边添上一列 1（对应偏置）得到的矩阵。沿 $H$ 的每个特征向量方向，梯度下降每轮把到最小值点的距离缩小为原来的 $|1 - \alpha\lambda|$ 倍，$\lambda$ 是该特征向量对应的特征值。这个碗又长又窄：一个方向很陡，另一个方向几乎是平的。
 
 # %%
 X = torch.cat([x_data, torch.ones(3, 1)], dim=1).double()  # (3, 2)
@@ -202,7 +202,7 @@ print(
 )
 
 # %% [markdown]
-# 沿陡峭方向，误差每轮缩小三分之一；沿平坦方向，每轮缩小不到百分之一。在二次函数上，梯度下降对误差是线性的，所以我们甚至能精确预测最终误差：它就是 $(I - \alpha H)^{100}$ 作用在初始误差上的结果。
+# 沿陡峭方向，误差每轮缩小三分之一；沿平坦方向，每轮缩小不到百分之一。对二次函数做梯度下降时，误差的变化是线性的，所以我们甚至能精确预测最终误差：把 $(I - \alpha H)^{100}$ 作用在初始误差上即可。
 
 # %%
 torch.manual_seed(0)
@@ -222,7 +222,7 @@ print(
 )
 
 # %% [markdown]
-# 那为什么不干脆用更大的学习率？因为陡峭方向设了上限：一旦 $\alpha\lambda_{\max} > 2$，因子 $|1 - \alpha\lambda_{\max}|$ 就大于 1，误差在这个方向上每轮都会*增大*。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\max}$：
+# 那为什么不干脆用更大的学习率？因为陡峭的方向给它设了上限：一旦 $\alpha\lambda_{\max} > 2$，因子 $|1 - \alpha\lambda_{\max}|$ 就大于 1，误差在这个方向上每轮都会*增大*。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\max}$：
 
 # %%
 bound = linreg.stable_lr(x_data, "sum")
