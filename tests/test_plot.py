@@ -359,3 +359,15 @@ def test_pyplot_is_never_imported(tmp_path: Path) -> None:
         "fig2.pdf",
         "fig3.png",
     ]
+
+
+def test_xlog_draws_the_ith_value_at_i_plus_one_on_a_log_axis() -> None:
+    runs = {"long": [4.0, 3.0, 2.0, 1.0], "short": [4.0, 2.0]}
+    fig = linreg.plot_comparison(runs, kind="overlay", xlog=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [list(line.get_xdata()) for line in ax.lines] == [[1, 2, 3, 4], [1, 2]]
+    single = linreg.plot_loss([3.0, 2.0, 1.0], xlog=True).axes[0]
+    assert single.get_xscale() == "log"
+    assert list(single.lines[0].get_xdata()) == [1, 2, 3]
+    assert linreg.plot_loss([3.0, 2.0]).axes[0].get_xscale() == "linear"
