@@ -29,6 +29,7 @@ import io
 import os
 import re
 import struct
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -57,16 +58,9 @@ from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT / "tools"))
+from screenshot import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (tools/ is not a package)
+
 LANGUAGES = ("en", "zh")
 VIEWPORT = {"width": 1280, "height": 800}
 SERIOUS = ("serious", "critical")
