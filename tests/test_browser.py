@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
@@ -617,16 +617,23 @@ def _execute(download: Download) -> None:
 
 @pytest.fixture(scope="module")
 def downloads(browser: SiteBrowser, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The EXECUTED notebooks, downloaded as a reader does, then run two at a time."""
+    """The EXECUTED notebooks, fetched from their download buttons, then run two at a time.
+
+    The file is fetched from the button's address rather than through Chromium's
+    download manager, which cancelled downloads at random on a busy machine.
+    """
     found = {}
     for path in EXECUTED:
         folder = tmp_path_factory.mktemp("notebook")
-        with browser.context(accept_downloads=True) as (page, log):
+        with browser.context() as (page, log):
             page.goto(browser.base + path, wait_until="networkidle")
-            with page.expect_download() as download:
-                page.locator("a.md-button[download]").click()
-            saved = folder / download.value.suggested_filename
-            download.value.save_as(saved)
+            button = page.locator("a.md-button[download]")
+            assert button.count() == 1
+            url = urljoin(page.url, button.get_attribute("href") or "")
+            status, _, body = browser.fetch(url)
+            assert status == 200, url
+            saved = folder / url.rsplit("/", 1)[-1]
+            saved.write_bytes(body)
         found[path] = Download(saved, log)
     with ThreadPoolExecutor(max_workers=2) as pool:  # one kernel per core
         list(pool.map(_execute, found.values()))
