@@ -161,32 +161,24 @@ CHECKS = {
 }
 
 
-def test_a_failing_cell_fails_the_notebook(tmp_path: Path) -> None:
-    source = tmp_path / "01-broken.py"
-    source.write_text("# %%\nprint('fine')\n\n# %%\n1 / 0\n", encoding="utf-8")
-    with pytest.raises(notebooks.NotebookError, match="ZeroDivisionError"):
-        notebooks.execute(source, "en")
-
-
-def test_an_unexpected_warning_fails_the_notebook(tmp_path: Path) -> None:
-    source = tmp_path / "01-warns.py"
-    source.write_text("# %%\nimport warnings\nwarnings.warn('careful')\n", encoding="utf-8")
-    with pytest.raises(notebooks.NotebookError, match="wrote to stderr"):
-        notebooks.execute(source, "en")
-
-
-def test_a_figure_without_alt_text_fails_the_notebook(tmp_path: Path) -> None:
-    source = tmp_path / "01-figure.py"
-    source.write_text("# %%\nimport linreg\nlinreg.plot_loss([3.0, 2.0, 1.0])\n", encoding="utf-8")
-    with pytest.raises(notebooks.NotebookError, match="no alt text"):
-        notebooks.execute(source, "en")
-
-
-def test_a_tagged_cell_that_does_not_raise_fails_the_notebook(tmp_path: Path) -> None:
-    source = tmp_path / "01-tags.py"
-    source.write_text('# %% tags=["raises-exception"]\nx = 1\n', encoding="utf-8")
-    with pytest.raises(notebooks.NotebookError, match="raised nothing"):
-        notebooks.execute(source, "en")
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param("# %%\nprint('fine')\n\n# %%\n1 / 0\n", "ZeroDivisionError", id="error"),
+        pytest.param(
+            "# %%\nimport warnings\nwarnings.warn('careful')\n", "wrote to stderr", id="warning"
+        ),
+        pytest.param(
+            "# %%\nimport linreg\nlinreg.plot_loss([3.0, 2.0, 1.0])\n", "no alt text", id="alt"
+        ),
+        pytest.param('# %% tags=["raises-exception"]\nx = 1\n', "raised nothing", id="tag"),
+    ],
+)
+def test_a_broken_rule_fails_the_notebook(tmp_path: Path, source: str, message: str) -> None:
+    path = tmp_path / "01-broken.py"
+    path.write_text(source, encoding="utf-8")
+    with pytest.raises(notebooks.NotebookError, match=message):
+        notebooks.execute(path, "en")
 
 
 def test_the_cache_key_changes_when_linreg_changes(tmp_path: Path, monkeypatch) -> None:
