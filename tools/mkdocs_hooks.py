@@ -3,29 +3,42 @@
 - `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
   (the address the whole site is served from), and record the torch and linreg
   versions that verified the pages.
-- `on_files`: add the shared assets (KaTeX, CSS, JS) to the build, and replace
-  every tutorial source `tutorials/NN-name.py` by its executed Markdown page, its
-  figures and a downloadable `.ipynb`.
+- `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
+  and replace every tutorial source `tutorials/NN-name.py` by its executed Markdown
+  page, its figures and a downloadable `.ipynb`.
+- `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
+  KaTeX's stylesheet from the pages that have math, and only from those.
+- `on_post_build`: drop the CSS rules that match nothing on the site (tools/css_purge.py).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks  # a sibling module, found through the sys.path line above
+import css_purge  # sibling modules, found through the sys.path line above
+import math_render
+import notebooks
 
+log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DOWNLOAD = {"en": "Download this notebook (.ipynb)", "zh": "下载本教程的 Notebook（.ipynb）"}
 # page path -> (source, future of its notebook, executed?, the build's Files)
 _TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
+_KATEX: list[math_render.Katex] = []  # this build's KaTeX process, started on first use
+KATEX_CSS = "assets/katex/katex.min.css"
+EXTRA_CSS = "assets/css/extra.css"
 
 
 def _language(config: MkDocsConfig) -> str:
@@ -127,3 +140,50 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     for name, data in rendered.images.items():
         files.append(File.generated(config, f"tutorials/img/{name}", content=data))
     return rendered.markdown
+
+
+# Elements whose white space shows; outside them, a line's indentation renders as nothing.
+_KEEP_SPACE = re.compile(r"(<(pre|textarea|script|style|code)\b.*?</\2>)", re.DOTALL)
+
+
+def _strip_indentation(html: str) -> str:
+    """Drop the indentation of the HTML's lines (about 7 KB a page), not what it shows."""
+    parts = _KEEP_SPACE.split(html)
+    # split() yields text, whole kept element, its tag name, text, ...
+    for i in range(0, len(parts), 3):
+        parts[i] = re.sub(r"\n\s+", "\n", parts[i])
+    return "".join(p for i, p in enumerate(parts) if i % 3 != 2)
+
+
+def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
+    """Typeset the math (a page with math links KaTeX's stylesheet); strip indentation."""
+    output = _strip_indentation(output)
+    if 'class="arithmatex"' not in output:
+        return output
+    if not _KATEX:
+        _KATEX.append(math_render.Katex())
+    try:
+        output, count = _KATEX[0].typeset(output)
+    except math_render.MathError as err:
+        raise PluginError(f"{page.file.src_uri}: {err}") from None
+    if count:  # before extra.css, so that our own rules come last
+        link = f'<link rel="stylesheet" href="{get_relative_url(KATEX_CSS, page.url)}">'
+        before = f'<link rel="stylesheet" href="{get_relative_url(EXTRA_CSS, page.url)}">'
+        if before not in output:
+            raise PluginError(f"{page.file.src_uri}: no link to {EXTRA_CSS} to put KaTeX's before")
+        output = output.replace(before, f"{link}\n    {before}", 1)
+    return output
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Purge the theme's and KaTeX's stylesheets of rules no page can use."""
+    sizes = css_purge.purge_site(Path(config.site_dir))
+    before = sum(b for b, _ in sizes.values())
+    after = sum(a for _, a in sizes.values())
+    log.info(f"CSS purged: {before / 1024:.0f} KB -> {after / 1024:.0f} KB in {len(sizes)} files")
+
+
+def on_shutdown() -> None:
+    """Stop the KaTeX process."""
+    while _KATEX:
+        _KATEX.pop().close()
