@@ -43,7 +43,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from PIL import Image
+from PIL import Image, ImageChops
 from playwright.sync_api import (
     APIRequestContext,
     Browser,
@@ -258,9 +258,8 @@ class SiteBrowser:
     @contextmanager
     def context(self, scheme: str = "light", **options: object) -> Iterator[tuple[Page, Log]]:
         """A fresh browser context showing the site, its first page and its log."""
-        context: BrowserContext = self.browser.new_context(
-            viewport=VIEWPORT, color_scheme=scheme, **options
-        )
+        settings = {"viewport": VIEWPORT, "color_scheme": scheme, **options}
+        context: BrowserContext = self.browser.new_context(**settings)
         log = Log()
         context.route("**/*", self._route(log))
         page = context.new_page()
@@ -684,3 +683,156 @@ def test_screenshot(browser: SiteBrowser, name: str, scheme: str) -> None:
         grey = image.convert("L").crop((1040, 300, 1280, 800))
         mean = sum(grey.histogram()[i] * i for i in range(256)) / (grey.width * grey.height)
         assert (mean > 180) if scheme == "light" else (mean < 90), f"{shot}: mean grey {mean:.0f}"
+
+
+def _requests_for_search(requests: list[str]) -> list[str]:
+    return [u for u in requests if re.search(r"/search/search_index\.json|/workers/search\.", u)]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_index_loads_when_the_search_is_used(browser: SiteBrowser, lang: str) -> None:
+    # docs/shared/assets/js/search-on-demand.js: no page load pays for the search index.
+    with browser.context() as (page, log):
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        browser.open(page, f"{lang}/tutorials/")
+        at_load = _requests_for_search(requests)
+        page.locator("input.md-search__input").fill("SGD")
+        page.keyboard.press("End")
+        page.locator(".md-search-result__item").first.wait_for()
+        found = page.locator(".md-search-result__item").count()
+    assert log.external == log.failed == log.console == []
+    assert at_load == []
+    assert len(_requests_for_search(requests)) == 2  # the index and the worker
+    assert found >= 3
+
+
+@pytest.mark.parametrize("key", ["s", "/"])
+def test_search_keys_load_the_index(browser: SiteBrowser, key: str) -> None:
+    with browser.context() as (page, log):
+        browser.open(page, "en/torch/")
+        with page.expect_response(re.compile(r"/search/search_index\.json$")) as index:
+            page.keyboard.press(key)  # the theme's shortcut opens the search
+        assert index.value.status == 200
+        page.keyboard.type("momentum")
+        page.locator(".md-search-result__item").first.wait_for()
+    assert log.external == log.failed == log.console == []
+
+
+def test_page_opened_from_a_search_result_highlights_the_query(browser: SiteBrowser) -> None:
+    with browser.context() as (page, log):
+        browser.open(page, "zh/tutorials/02-pytorch-lesson/?h=学习率")
+        page.locator("mark[data-md-highlight]").first.wait_for()
+        marked = page.eval_on_selector_all("mark[data-md-highlight]", "ms => ms.map(m => m.textContent)")
+    assert log.external == log.failed == log.console == []
+    assert "学习率" in marked
+
+
+def _original_stylesheets() -> dict[str, bytes]:
+    """The stylesheets as the theme, KaTeX and mkdocstrings ship them (before the purge)."""
+    import material
+    import mkdocstrings_handlers.python
+
+    theme = Path(material.__file__).parent / "templates" / "assets" / "stylesheets"
+    handler = Path(mkdocstrings_handlers.python.__file__).parent / "templates" / "material"
+    originals = {f"assets/stylesheets/{p.name}": p.read_bytes() for p in theme.glob("*.css")}
+    originals["assets/katex/katex.min.css"] = (
+        ROOT / "docs" / "shared" / "assets" / "katex" / "katex.min.css"
+    ).read_bytes()
+    originals["assets/_mkdocstrings.css"] = (handler / "style.css").read_bytes()
+    return originals
+
+
+def _original_fonts() -> dict[str, bytes]:
+    """KaTeX's fonts whole, as vendored (before they are cut to the formulas' characters)."""
+    fonts = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"
+    return {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in fonts.glob("*.woff2")}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_stylesheet_is_purged_from_its_original(site: Path, lang: str) -> None:
+    originals = _original_stylesheets()
+    built = {p.relative_to(site / lang).as_posix(): p for p in (site / lang).rglob("*.css")}
+    purged = sorted(set(built) - {"assets/css/extra.css"})
+    assert set(purged) <= set(originals), set(purged) - set(originals)
+    assert "assets/katex/katex.min.css" in purged
+    for name in purged:
+        assert len(built[name].read_bytes()) < len(originals[name]), f"{name} was not purged"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_katex_fonts_are_cut_from_the_originals(site: Path, lang: str) -> None:
+    originals = _original_fonts()
+    fonts = site / lang / "assets" / "katex" / "fonts"
+    built = {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in fonts.glob("*.woff2")}
+    assert set(built) == set(originals)
+    assert all(len(built[name]) < len(originals[name]) for name in built)
+
+
+# What the CSS purge and the cut fonts must leave unchanged: pages of every kind, both palettes, the
+# search with results, the navigation drawer of a phone. (page, scheme, what to do)
+PURGE_VIEWS = [
+    ("en/", "light", ""),
+    ("zh/", "dark", ""),
+    ("en/tutorials/02-pytorch-lesson/", "light", ""),
+    ("zh/tutorials/02-pytorch-lesson/", "dark", ""),
+    ("zh/tutorials/05-pitfalls/", "light", ""),
+    ("en/torch/sgd/", "light", ""),
+    ("zh/torch/mseloss/", "dark", ""),
+    ("en/reference/train/", "light", ""),
+    ("en/contributing/", "dark", ""),
+    ("en/", "light", "search:loss"),
+    ("zh/", "dark", "search:学习率"),
+    ("en/tutorials/03-optimizers/", "light", "phone-menu"),
+]
+
+
+def _serve(body: bytes, content_type: str) -> Callable[[Route], None]:
+    return lambda route: route.fulfill(body=body, content_type=content_type)
+
+
+def _look(browser: SiteBrowser, path: str, scheme: str, action: str, original: bool) -> Image.Image:
+    """A screenshot of the page, with the purged stylesheets and cut fonts, or the originals."""
+    phone = {"viewport": {"width": 390, "height": 844}} if action == "phone-menu" else {}
+    with browser.context(scheme, **phone) as (page, log):
+        if original:  # routes added last are asked first
+            lang = path.split("/")[0]
+            for name, body in _original_stylesheets().items():
+                page.context.route(f"**/{lang}/{name}", _serve(body, "text/css"))
+            for name, body in _original_fonts().items():
+                page.context.route(f"**/{lang}/{name}", _serve(body, "font/woff2"))
+        browser.open(page, path)
+        if action.startswith("search:"):
+            page.locator("input.md-search__input").fill(action.removeprefix("search:"))
+            page.keyboard.press("End")
+            page.locator(".md-search-result__item").first.wait_for()
+        elif action == "phone-menu":
+            page.locator("label.md-header__button[for=__drawer]").click()
+        page.evaluate("() => new Promise(resolve => setTimeout(resolve, 300))")
+        page.evaluate(_STILL)
+        shot = page.screenshot(full_page=not action, animations="disabled")
+    assert log.external == log.failed == log.console == []
+    return Image.open(io.BytesIO(shot)).convert("RGB")
+
+
+@pytest.mark.parametrize(("path", "scheme", "action"), PURGE_VIEWS)
+def test_purged_stylesheets_look_the_same(
+    browser: SiteBrowser, path: str, scheme: str, action: str
+) -> None:
+    purged = _look(browser, path, scheme, action, original=False)
+    original = _look(browser, path, scheme, action, original=True)
+    assert purged.size == original.size
+    # Not quite pixel-identical: the cut fonts can anti-alias a glyph edge a few levels
+    # differently, and Chromium rasterizes a page's tiles in varying order (two loads of
+    # the same page differ that way too). A dropped rule that a reader could see (a
+    # colour, an icon, a shifted layout) changes thousands of pixels by far more.
+    diff = ImageChops.difference(purged, original)
+    worst = max(high for _, high in diff.getextrema())
+    changed = sum(diff.convert("L").histogram()[1:])
+    if worst > 48 or changed > purged.width * purged.height // 10_000:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"\W+", "-", f"{path}-{scheme}-{action}").strip("-")
+        purged.save(SCREENSHOTS / f"purge-{name}-purged.png")
+        original.save(SCREENSHOTS / f"purge-{name}-original.png")
+    assert worst <= 48, f"a pixel differs by {worst} levels in {diff.getbbox()}"
+    assert changed <= purged.width * purged.height // 10_000, f"{changed} pixels differ"

@@ -8,7 +8,8 @@
   page, its figures and a downloadable `.ipynb`.
 - `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
-- `on_post_build`: drop the CSS rules that match nothing on the site (tools/css_purge.py).
+- `on_post_build`: cut KaTeX's fonts to the characters of the formulas, and drop the
+  CSS rules that match nothing on the site (tools/css_purge.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
 _KATEX: list[math_render.Katex] = []  # this build's KaTeX process, started on first use
 KATEX_CSS = "assets/katex/katex.min.css"
 EXTRA_CSS = "assets/css/extra.css"
+MKDOCSTRINGS_CSS = "assets/_mkdocstrings.css"
 
 
 def _language(config: MkDocsConfig) -> str:
@@ -82,7 +84,7 @@ def _lesson_figure(lang: str) -> bytes:
         figure = linreg.plot_loss(history, title="SGD, lr = 0.01")
         with tempfile.TemporaryDirectory() as folder:
             path = linreg.save_figure(figure, Path(folder) / "loss.png", dpi=120)
-            return path.read_bytes()
+            return notebooks.compact_png(path.read_bytes())
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -156,8 +158,16 @@ def _strip_indentation(html: str) -> str:
 
 
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    """Typeset the math (a page with math links KaTeX's stylesheet); strip indentation."""
+    """Typeset the math (a page with math links KaTeX's stylesheet); strip indentation.
+
+    mkdocstrings links its stylesheet from every page; its rules all need the `doc`
+    classes of the API reference (the rest only sets variables those rules read), so
+    the other pages drop the link.
+    """
     output = _strip_indentation(output)
+    if 'class="doc ' not in output:
+        link = f'<link rel="stylesheet" href="{get_relative_url(MKDOCSTRINGS_CSS, page.url)}">'
+        output = output.replace(f"{link}\n", "").replace(link, "")
     if 'class="arithmatex"' not in output:
         return output
     if not _KATEX:
@@ -176,7 +186,14 @@ def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    """Purge the theme's and KaTeX's stylesheets of rules no page can use."""
+    """Cut KaTeX's fonts to what the formulas show; purge the CSS of rules no page uses."""
+    if _KATEX:
+        fonts = math_render.subset_fonts(
+            Path(config.site_dir) / "assets" / "katex" / "fonts", _KATEX[0].characters
+        )
+        before = sum(b for b, _ in fonts.values())
+        after = sum(a for _, a in fonts.values())
+        log.info(f"KaTeX fonts cut to the formulas' characters: {before / 1024:.0f} KB -> {after / 1024:.0f} KB")
     sizes = css_purge.purge_site(Path(config.site_dir))
     before = sum(b for b, _ in sizes.values())
     after = sum(a for _, a in sizes.values())

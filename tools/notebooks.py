@@ -232,7 +232,7 @@ def _render_output(output: Any, cell: Any, name: str, page: Page, lang: str) -> 
 
         file_name = f"{name}.png"
         image = data.get(f"image/x-linreg-{lang}+png", data["image/png"])
-        page.images[file_name] = compact_png(base64.b64decode(image))
+        page.images[file_name] = base64.b64decode(image)  # compacted when cached
         alt = cell.metadata["alt"].replace("]", "\\]")
         return [f"![{alt}](img/{file_name}){{ .nb-figure }}"]
     if "text/markdown" in data:
@@ -366,8 +366,21 @@ def _executed_source(path: Path) -> nbformat.NotebookNode:
         return _execute_into_cache(path, cached)
 
 
+def _compact_figures(notebook: nbformat.NotebookNode) -> None:
+    """Re-encode every PNG output (each language's) with `compact_png`, in place."""
+    import base64
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for kind in [k for k in data if k == "image/png" or k.endswith("+png")]:
+                png = compact_png(base64.b64decode(data[kind]))
+                data[kind] = base64.b64encode(png).decode("ascii")
+
+
 def _execute_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
     notebook = execute(path, SOURCE_LANGUAGE)
+    _compact_figures(notebook)  # once per execution, not at every build (k-means is slow)
     cached.parent.mkdir(parents=True, exist_ok=True)
     for stale in cached.parent.glob(f"{path.stem}-*.ipynb"):
         stale.unlink(missing_ok=True)  # another build may be cleaning up too
