@@ -486,8 +486,11 @@ def _article_text(browser: SiteBrowser, path: str) -> str:
 
 
 def _has_word(text: str, lang: str, word: str) -> bool:
-    # English words match at a word start, as the search's prefix match does (loss, losses).
-    return re.search(word if lang == "zh" else rf"\b{word}", text, re.I) is not None
+    # English words match at the start of a search term, as the search's prefix match does
+    # (loss, losses): terms are split at whitespace and hyphens (the English separator) and
+    # lose their leading punctuation, so `history.losses` is one term that `loss` does not find.
+    pattern = word if lang == "zh" else rf"(?:^|[\s-])\W*{word}"
+    return re.search(pattern, text, re.I) is not None
 
 
 def _search(browser: SiteBrowser, lang: str, query: str) -> list[str]:
@@ -495,6 +498,15 @@ def _search(browser: SiteBrowser, lang: str, query: str) -> list[str]:
     if (lang, query) not in browser.searches:
         browser.searches[lang, query] = _type_search(browser, lang, query)
     return browser.searches[lang, query]
+
+
+# The theme adds results when the list is scrolled to its end, and only when it was not at
+# its end before: scroll to the top and let a frame pass first, as a reader's scrolling would.
+_SCROLL_TO_THE_END = """async e => {
+  e.scrollTo(0, 0);
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  e.scrollTo(0, e.scrollHeight);
+}"""
 
 
 def _type_search(browser: SiteBrowser, lang: str, query: str) -> list[str]:
@@ -506,9 +518,9 @@ def _type_search(browser: SiteBrowser, lang: str, query: str) -> list[str]:
         items.first.wait_for()
         meta = page.locator(".md-search-result__meta").inner_text()
         count = int(re.search(r"\d+", meta).group())  # "12 matching documents"
-        while items.count() < count:  # the theme shows 10 results, then more on scrolling
+        while items.count() < count:  # the theme shows 10 results, then 4 more per scroll
             shown = items.count()
-            page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTo(0, e.scrollHeight)")
+            page.locator(".md-search__scrollwrap").evaluate(_SCROLL_TO_THE_END)
             page.wait_for_function(
                 f"document.querySelectorAll('.md-search-result__item').length > {shown}"
             )

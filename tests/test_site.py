@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
+import pkgutil
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -176,6 +179,63 @@ def test_notebook_downloads_are_valid_and_hold_the_tutorial(site: Path, lang: st
         code = [c.source for c in notebook.cells if c.cell_type == "code"]
         assert code == [c.source for c in jupytext.read(source).cells if c.cell_type == "code"]
         assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+
+
+@functools.cache
+def _home_modules() -> dict[str, str]:
+    """Each name of `linreg.__all__` -> the module that defines it and lists it in its `__all__`."""
+    homes = {}
+    for info in pkgutil.iter_modules(linreg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"linreg.{info.name}")
+        for name in getattr(module, "__all__", []):
+            if name in linreg.__all__ and getattr(module, name) is getattr(linreg, name):
+                homes[name] = module.__name__
+    return homes
+
+
+def _reference_page(site: Path, lang: str, module: str) -> Path:
+    """`linreg.model` -> site/LANG/reference/model/index.html."""
+    return site / lang / "reference" / module.removeprefix("linreg.") / "index.html"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_public_module_has_its_reference_page(site: Path, lang: str) -> None:
+    # The public modules are those that export a name of `linreg.__all__` (not the CLI).
+    modules = sorted(set(_home_modules().values()))
+    pages = {p.parent.name for p in (site / lang / "reference").glob("*/index.html")}
+    assert pages == {module.removeprefix("linreg.") for module in modules}
+    index = _parse(site / lang / "reference" / "index.html")
+    for module in modules:
+        page = _reference_page(site, lang, module)
+        assert module in _parse(page).ids, f"{page}: no anchor #{module}"
+        assert f"{module.removeprefix('linreg.')}/" in index.links, f"the index omits {module}"
+
+
+# No docstring, so mkdocstrings leaves them out (it shows only documented members).
+UNDOCUMENTED = {"OPTIMIZERS": "linreg/optim.py", "REDUCTIONS": "linreg/loss.py"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                strict=True, reason=f"{name} has no attribute docstring in {UNDOCUMENTED[name]}"
+            ),
+        )
+        if name in UNDOCUMENTED
+        else name
+        for name in linreg.__all__
+    ],
+)
+def test_every_public_name_is_documented_on_its_module_page(site: Path, name: str) -> None:
+    module = _home_modules()[name]
+    for lang in LANGUAGES:
+        page = _reference_page(site, lang, module)
+        assert f"{module}.{name}" in _parse(page).ids, f"{page}: no anchor #{module}.{name}"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -214,4 +214,4 @@ linreg.train(model, x, y, criterion, optimizer, epochs=1000)
 # `linreg solve` from a terminal), or use `reduction="mean"`, which divides the gradient by $N$.
 #
 # That is the whole lesson. To see everything `linreg` offers, read the
-# [API reference](../reference.md) — or go back to the [tutorials](index.md).
+# [API reference](../reference/index.md) — or go back to the [tutorials](index.md).

@@ -184,4 +184,4 @@ linreg.train(model, x, y, criterion, optimizer, epochs=1000)
 # %% [markdown]
 # **修正**：把学习率降到上限以下（用 `linreg.stable_lr(x, "sum")` 计算，或在终端中运行 `linreg solve`），或者改用 `reduction="mean"`，它会把梯度除以 $N$。
 #
-# 本课的内容到此结束。想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference.md)，或者回到[教程列表](index.md)。
+# 本课的内容到此结束。想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference/index.md)，或者回到[教程列表](index.md)。
