@@ -19,6 +19,7 @@ __all__ = ["REDUCTIONS", "Reduction", "check_reduction", "legacy_reduction", "ma
 
 Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: tuple[Reduction, ...] = ("none", "mean", "sum")
+"""The reductions `torch.nn.MSELoss` accepts, as `make_criterion` takes them."""
 
 # torch's own wording (torch/nn/_reduction.py), so a learner searching for it finds both.
 _LEGACY_WARNING = (

@@ -30,6 +30,7 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "Rprop": torch.optim.Rprop,
     "LBFGS": torch.optim.LBFGS,
 }
+"""The optimizers `make_optimizer` builds, by name (any case), and their torch classes."""
 
 
 def _canonical_name(name: str) -> str:

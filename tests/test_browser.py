@@ -735,7 +735,9 @@ def test_page_opened_from_a_search_result_highlights_the_query(browser: SiteBrow
     with browser.context() as (page, log):
         browser.open(page, "zh/tutorials/02-pytorch-lesson/?h=学习率")
         page.locator("mark[data-md-highlight]").first.wait_for()
-        marked = page.eval_on_selector_all("mark[data-md-highlight]", "ms => ms.map(m => m.textContent)")
+        marked = page.eval_on_selector_all(
+            "mark[data-md-highlight]", "marks => marks.map(m => m.textContent)"
+        )
     assert log.external == log.failed == log.console == []
     assert "学习率" in marked
 

@@ -7,6 +7,7 @@ import importlib
 import json
 import pkgutil
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -19,6 +20,10 @@ import torch
 import linreg
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import css_purge  # noqa: E402  (tools/ is not a package)
+import math_render  # noqa: E402
+
 LANGUAGES = ("en", "zh")
 EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
 
@@ -213,24 +218,7 @@ def test_each_public_module_has_its_reference_page(site: Path, lang: str) -> Non
         assert f"{module.removeprefix('linreg.')}/" in index.links, f"the index omits {module}"
 
 
-# No docstring, so mkdocstrings leaves them out (it shows only documented members).
-UNDOCUMENTED = {"OPTIMIZERS": "linreg/optim.py", "REDUCTIONS": "linreg/loss.py"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"{name} has no attribute docstring in {UNDOCUMENTED[name]}"
-            ),
-        )
-        if name in UNDOCUMENTED
-        else name
-        for name in linreg.__all__
-    ],
-)
+@pytest.mark.parametrize("name", linreg.__all__)
 def test_every_public_name_is_documented_on_its_module_page(site: Path, name: str) -> None:
     module = _home_modules()[name]
     for lang in LANGUAGES:
@@ -239,17 +227,43 @@ def test_every_public_name_is_documented_on_its_module_page(site: Path, name: st
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_math_is_rendered_by_the_local_katex(site: Path, lang: str) -> None:
-    page = site / lang / "tutorials" / "01-gradient-descent" / "index.html"
-    text = page.read_text(encoding="utf-8")
-    assert 'class="arithmatex"' in text
-    assert "assets/katex/katex.min.js" in text
+def test_math_is_typeset_at_build_time(site: Path, lang: str) -> None:
+    pages = sorted((site / lang).rglob("index.html"))
+    with_math = [p for p in pages if 'class="arithmatex"' in p.read_text(encoding="utf-8")]
+    assert len(with_math) >= 8
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "katex.min.js" not in text
+        assert "auto-render" not in text
+        typeset = 'class="arithmatex"' in text
+        assert ("assets/katex/katex.min.css" in text) == typeset, page
+        if typeset:
+            assert 'class="katex"' in text
+            assert 'class="katex-mathml"' in text
+            formulas = re.findall(r'<(span|div) class="arithmatex">(.{0,40})', text)
+            assert all(f.startswith('<span class="katex') for _, f in formulas), page
+    assert not list((site / lang).rglob("katex.min.js"))
     assert (site / lang / "assets" / "katex" / "LICENSE").exists()
-    fonts = list((site / lang / "assets" / "katex" / "fonts").glob("*.woff2"))
     css = (site / lang / "assets" / "katex" / "katex.min.css").read_text(encoding="utf-8")
-    for font in re.findall(r"url\(fonts/([^)]+)\)", css):
-        assert (site / lang / "assets" / "katex" / "fonts" / font).exists(), font
+    fonts = re.findall(r"url\(fonts/([^)]+)\)", css)
     assert fonts
+    for font in fonts:
+        assert (site / lang / "assets" / "katex" / "fonts" / font).exists(), font
+
+
+def test_katex_rejects_a_bad_formula_with_its_message() -> None:
+    katex = math_render.Katex()
+    try:
+        page, count = katex.typeset('<p><span class="arithmatex">\\(a &lt; b\\)</span></p>')
+        assert count == 1
+        assert 'class="katex"' in page
+        assert "&lt;" in page
+        assert '<annotation encoding="application/x-tex">a &lt; b</annotation>' in page
+        with pytest.raises(math_render.MathError, match=r"KaTeX parse error: .*\\frac\{1"):
+            katex.typeset('<div class="arithmatex">\\[\\frac{1\\]</div>')
+        assert {"a", "<", "b"} <= katex.characters
+    finally:
+        katex.close()
 
 
 def test_chinese_search_index_is_segmented(site: Path) -> None:
@@ -304,3 +318,71 @@ def test_the_site_can_move_to_another_base_url_by_one_setting(tmp_path: Path) ->
     # The language links are relative, so they work under any base.
     assert 'href="../../../en/" hreflang="en"' in page
     assert "127.0.0.1" not in page
+
+
+USED = css_purge.Used(
+    classes={"md-typeset", "md-header", "admonition", "note", "js"},
+    prefixes={"tabbed-control--"},
+    colors={"primary": {"indigo"}, "accent": {"deep-orange"}},
+)
+
+
+@pytest.mark.parametrize(
+    ("selector", "matches"),
+    [
+        (".md-typeset .admonition", True),
+        (".md-typeset .md-annotation", False),  # a class no page has
+        ("html.js body", True),
+        (".tabbed-control--next", True),  # a prefix built by a template literal
+        (".tabbed-labels", False),
+        ("a:not(.md-annotation)", True),  # :not() needs nothing
+        (":is(.admonition,details):is(.note)", True),
+        (":is(.admonition,details):is(.warning)", False),  # no alternative occurs
+        ("div:where(.missing, p)", True),  # p might match
+        ("a[href$='.pdf']", True),  # a dot inside an attribute is not a class
+        ('[data-md-color-primary="indigo"] .md-header', True),
+        ("[data-md-color-primary=red] .md-header", False),
+        ("[data-md-color-scheme=slate]", True),  # schemes are not purged
+        (".md-typeset h1 .headerlink::after", False),
+        (".\\31 0 .md-typeset", True),  # an escaped class: kept, not read
+    ],
+)
+def test_purge_keeps_only_selectors_that_can_match(selector: str, matches: bool) -> None:
+    assert css_purge.can_match(selector, USED) is matches
+
+
+def test_purge_rewrites_rules_and_groups() -> None:
+    css = (
+        '@charset "UTF-8";.md-typeset,.md-post{color:red}.md-post{color:blue}'
+        '@media screen{.md-post{x:y}}@media print{.md-typeset a{content:"}{"}}'
+        "@font-face{font-family:K;src:url(k.woff2)}@keyframes spin{0%{a:b}to{a:c}}"
+        "/*# sourceMappingURL=main.css.map */"
+    )
+    assert css_purge.purge(css, USED) == (
+        '@charset "UTF-8";.md-typeset{color:red}@media print{.md-typeset a{content:"}{"}}'
+        "@font-face{font-family:K;src:url(k.woff2)}@keyframes spin{0%{a:b}to{a:c}}"
+    )
+
+
+def test_purge_rejects_css_that_ends_inside_a_rule() -> None:
+    with pytest.raises(ValueError, match="unbalanced"):
+        css_purge.purge(".md-typeset{color:red", USED)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_reference_stylesheet_only_on_reference_pages(site: Path, lang: str) -> None:
+    for page in (site / lang).rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        linked = "assets/_mkdocstrings.css" in text
+        assert linked == ('class="doc ' in text), page
+        assert linked == page.parent.match("reference/*"), page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_waits_for_the_reader(site: Path, lang: str) -> None:
+    # The script that holds the index back must run before the theme's bundle.
+    for page in (site / lang).rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        on_demand = text.find("assets/js/search-on-demand.js")
+        bundle = text.find("assets/javascripts/bundle.")
+        assert 0 <= on_demand < bundle, page

@@ -1,4 +1,4 @@
-"""Typeset the site's math at build time with KaTeX, so pages ship no math JavaScript.
+r"""Typeset the site's math at build time with KaTeX, so pages ship no math JavaScript.
 
 pymdownx.arithmatex (generic mode) leaves each formula in the HTML as
 `<span class="arithmatex">\\(...\\)</span>` or `<div class="arithmatex">\\[...\\]</div>`.
@@ -67,7 +67,8 @@ class Katex:
         with self._lock:
             if key not in self._cache:
                 stdin, stdout = self._process.stdin, self._process.stdout
-                assert stdin is not None and stdout is not None
+                assert stdin is not None
+                assert stdout is not None
                 stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
                 stdin.flush()
                 reply = json.loads(stdout.readline() or '{"error": "KaTeX stopped"}')
@@ -95,6 +96,8 @@ class Katex:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 def subset_fonts(folder: Path, characters: set[str]) -> dict[str, tuple[int, int]]:

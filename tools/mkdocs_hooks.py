@@ -193,7 +193,9 @@ def on_post_build(config: MkDocsConfig) -> None:
         )
         before = sum(b for b, _ in fonts.values())
         after = sum(a for _, a in fonts.values())
-        log.info(f"KaTeX fonts cut to the formulas' characters: {before / 1024:.0f} KB -> {after / 1024:.0f} KB")
+        log.info(
+            f"KaTeX fonts cut to the formulas' text: {before / 1024:.0f} -> {after / 1024:.0f} KB"
+        )
     sizes = css_purge.purge_site(Path(config.site_dir))
     before = sum(b for b, _ in sizes.values())
     after = sum(a for _, a in sizes.values())

@@ -2,6 +2,7 @@
 # Debian packages the site and its tests need, installed when missing:
 #   fonts-noto-cjk  Chinese labels in figures and screenshots (else they render as boxes)
 #   chromium        the browser that the site's tests drive through Playwright
+#   nodejs          runs KaTeX at build time, to typeset the math (when no `node` is found)
 # Then make sure matplotlib sees the CJK font: its font list may have been cached
 # before the font was installed.
 set -euo pipefail
@@ -11,6 +12,7 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+command -v node >/dev/null || command -v nodejs >/dev/null || missing+=(nodejs)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
