@@ -1,7 +1,7 @@
 r"""Typeset the site's math at build time with KaTeX, so pages ship no math JavaScript.
 
 pymdownx.arithmatex (generic mode) leaves each formula in the HTML as
-`<span class="arithmatex">\\(...\\)</span>` or `<div class="arithmatex">\\[...\\]</div>`.
+`<span class="arithmatex">\(...\)</span>` or `<div class="arithmatex">\[...\]</div>`.
 `typeset(html)` replaces the TeX inside by KaTeX's HTML and MathML (the MathML is what
 screen readers read), keeping the `arithmatex` wrapper. The pages then need only
 KaTeX's stylesheet and the fonts the formulas use; the browser loads no script for them.
