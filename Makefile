@@ -18,7 +18,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 DOCS_LANG ?= en
 
-.PHONY: setup system-deps site serve preview demo readme-images test lint bench constraints clean
+.PHONY: setup system-deps site serve preview demo readme-images test lint bench bench-site constraints clean
 
 setup: $(STAMP) system-deps
 
@@ -67,6 +67,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The weight of every page of the built site, and what the first search downloads.
+# (A clean-build timing too: .venv/bin/python benchmarks/site.py --scratch)
+bench-site: site
+	$(BIN)/python benchmarks/site.py --skip-build
 
 constraints: $(STAMP)
 	head -4 $(CONSTRAINTS) > $(CONSTRAINTS).new

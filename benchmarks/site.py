@@ -121,6 +121,37 @@ def _load(browser: Any, base: str, path: str) -> tuple[list[dict[str, Any]], lis
     return resources, outside
 
 
+def _first_search(browser: Any, base: str, lang: str) -> dict[str, Any]:
+    """What the first search on a language's home page downloads, after the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    responses: list[Any] = []
+    page = context.new_page()
+    page.goto(f"{base}{lang}/", wait_until="networkidle")
+    context.on("response", lambda response: responses.append(response))
+    page.locator("input.md-search__input").fill("SGD")
+    page.keyboard.press("End")
+    page.locator(".md-search-result__item").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    files = {r.url.removeprefix(base): len(r.body()) for r in responses}
+    context.close()
+    return {"language": lang, "bytes": sum(files.values()), "files": files}
+
+
+def first_search(site: Path) -> list[dict[str, Any]]:
+    """The first search's download in each language."""
+    from playwright.sync_api import sync_playwright
+
+    server, base = serve(site)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            found = [_first_search(browser, base, lang) for lang in LANGUAGES]
+            browser.close()
+    finally:
+        server.shutdown()
+    return found
+
+
 def page_weight(site: Path) -> list[dict[str, Any]]:
     """Load every page in Chromium with an empty cache; return what each one downloaded."""
     from playwright.sync_api import sync_playwright
@@ -152,7 +183,12 @@ def page_weight(site: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def print_report(info: dict[str, Any], rows: list[dict[str, Any]], build: dict | None) -> None:
+def print_report(
+    info: dict[str, Any],
+    rows: list[dict[str, Any]],
+    build: dict | None,
+    searches: list[dict[str, Any]],
+) -> None:
     print(f"site benchmarks, {info['date']}")
     print(
         f"{info['machine']}, {info['cpus']} CPUs, Python {info['python']}, "
@@ -202,6 +238,12 @@ def print_report(info: dict[str, Any], rows: list[dict[str, Any]], build: dict |
     }
     top = sorted(sizes.items(), key=lambda item: -item[1])[:8]
     print("largest resources: " + ", ".join(f"{url} {size / KB:.0f} KB" for url, size in top))
+    for search in searches:
+        files = ", ".join(f"{url} {size / KB:.0f} KB" for url, size in search["files"].items())
+        print(
+            f"first search ({search['language']}): {search['bytes'] / KB:.0f} KB more, "
+            f"once per visit: {files}"
+        )
     problems = [(r["page"], r["other_hosts"] + r["failed"]) for r in rows]
     for page, urls in problems:
         if urls:
@@ -248,8 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         progress("page weight ...")
         rows = page_weight(site)
+        progress("first search ...")
+        searches = first_search(site)
     info["load_average_end"] = round(os.getloadavg()[0], 2)
-    print_report(info, rows, build)
+    print_report(info, rows, build, searches)
     if args.json:
         payload = {
             **info,
@@ -260,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 "total_bytes": sum(r["total_bytes"] for r in rows),
                 "pages": rows,
             },
+            "first_search": searches,
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")

@@ -801,6 +801,19 @@ PURGE_VIEWS = [
 ]
 
 
+# Wait until the search results have stopped changing for half a second.
+_RESULTS_SETTLED = """async () => {
+  const snapshot = () => document.querySelector(".md-search-result").innerHTML;
+  let last = snapshot();
+  for (;;) {
+    await new Promise(resolve => setTimeout(resolve, 500));
+    const now = snapshot();
+    if (now === last) return;
+    last = now;
+  }
+}"""
+
+
 def _serve(body: bytes, content_type: str) -> Callable[[Route], None]:
     return lambda route: route.fulfill(body=body, content_type=content_type)
 
@@ -820,6 +833,8 @@ def _look(browser: SiteBrowser, path: str, scheme: str, action: str, original: b
             page.locator("input.md-search__input").fill(action.removeprefix("search:"))
             page.keyboard.press("End")
             page.locator(".md-search-result__item").first.wait_for()
+            page.wait_for_load_state("networkidle")
+            page.evaluate(_RESULTS_SETTLED)
         elif action == "phone-menu":
             page.locator("label.md-header__button[for=__drawer]").click()
         page.evaluate("() => new Promise(resolve => setTimeout(resolve, 300))")
