@@ -719,6 +719,24 @@ def test_search_index_loads_when_the_search_is_used(browser: SiteBrowser, lang: 
     assert found >= 3
 
 
+@pytest.mark.parametrize(("lang", "query"), [("en", "loss"), ("zh", "损失函数")])
+def test_search_results_show_formulas_not_tex(browser: SiteBrowser, lang: str, query: str) -> None:
+    with browser.context() as (page, log):
+        browser.open(page, f"{lang}/")
+        page.locator("input.md-search__input").fill(query)
+        page.keyboard.press("End")
+        page.locator(".md-search-result__item").first.wait_for()
+        results = page.locator(".md-search-result")
+        formulas = results.locator("math").count()
+        text = results.inner_text()
+        first = results.locator("math").first
+        width = first.evaluate("math => math.getBoundingClientRect().width")
+    assert log.external == log.failed == log.console == []
+    assert formulas > 0
+    assert width > 0  # laid out by the browser as MathML
+    assert [d for d in RAW_MATH if d in text] == []
+
+
 @pytest.mark.parametrize("key", ["s", "/"])
 def test_search_keys_load_the_index(browser: SiteBrowser, key: str) -> None:
     with browser.context() as (page, log):

@@ -320,6 +320,32 @@ def test_the_site_can_move_to_another_base_url_by_one_setting(tmp_path: Path) ->
     assert "127.0.0.1" not in page
 
 
+def test_search_text_gets_mathml_outside_code() -> None:
+    katex = math_render.Katex()
+    try:
+        text = katex.typeset_search_text(
+            "<p>Fit \\(\\hat{y} = wx + b\\) by</p> \\[ L = \\sum_i e_i^2 \\]"
+            " <pre><code>re.compile(r'\\(x\\)')</code></pre>"
+        )
+    finally:
+        katex.close()
+    assert "\\(\\hat" not in text
+    assert "\\[" not in text
+    assert text.count("<math") == 2
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in text
+    assert "<annotation" not in text  # the TeX source is neither shown nor searched
+    assert "<pre><code>re.compile(r'\\(x\\)')</code></pre>" in text  # code untouched
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_index_has_mathml_not_tex(site: Path, lang: str) -> None:
+    index = json.loads((site / lang / "search" / "search_index.json").read_text("utf-8"))
+    texts = [doc["text"] for doc in index["docs"]]
+    outside_code = [math_render.CODE.sub("", text) for text in texts]
+    assert not [t for t in outside_code if math_render.SEARCH_MATH.search(t)]
+    assert sum(text.count("<math") for text in texts) >= 50
+
+
 USED = css_purge.Used(
     classes={"md-typeset", "md-header", "admonition", "note", "js"},
     prefixes={"tabbed-control--"},

@@ -39,6 +39,12 @@ MATH = re.compile(
 )
 
 
+# In the search index: TeX as arithmatex wrote it, and the code it must not touch.
+SEARCH_MATH = re.compile(r"\\\((?P<inline>.*?)\\\)|\\\[(?P<display>.*?)\\\]", re.DOTALL)
+CODE = re.compile(r"(<(?:pre|code)\b.*?</(?:pre|code)>)", re.DOTALL)
+ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.DOTALL)
+
+
 class MathError(Exception):
     """A formula KaTeX rejects, or no Node.js to run KaTeX."""
 
@@ -58,18 +64,19 @@ class Katex:
             encoding="utf-8",
         )
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, bool], str] = {}
+        self._cache: dict[tuple[str, bool, str], str] = {}
         self.characters: set[str] = set()  # what the formulas show, for subset_fonts
 
-    def render(self, tex: str, *, display: bool) -> str:
-        """KaTeX's HTML for one formula; MathError if KaTeX rejects it."""
-        key = (tex, display)
+    def render(self, tex: str, *, display: bool, output: str = "htmlAndMathml") -> str:
+        """KaTeX's HTML (or only MathML) for one formula; MathError if KaTeX rejects it."""
+        key = (tex, display, output)
         with self._lock:
             if key not in self._cache:
                 stdin, stdout = self._process.stdin, self._process.stdout
                 assert stdin is not None
                 assert stdout is not None
-                stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
+                request = {"tex": tex, "display": display, "output": output}
+                stdin.write(json.dumps(request) + "\n")
                 stdin.flush()
                 reply = json.loads(stdout.readline() or '{"error": "KaTeX stopped"}')
                 if "error" in reply:
@@ -90,6 +97,26 @@ class Katex:
             return f'<{tag} class="arithmatex">{self.render(tex, display=display)}</{tag}>'
 
         return MATH.subn(replace, page)
+
+    def typeset_search_text(self, text: str) -> str:
+        """The search index's HTML `text` with MathML for the TeX (outside code).
+
+        The search results show a section's text as HTML: with the formulas as MathML,
+        which browsers lay out without a stylesheet or font of ours, a result shows
+        the formula rather than its TeX source.
+        """
+        parts = CODE.split(text)
+        for i in range(0, len(parts), 2):  # the odd parts are code, left as they are
+            parts[i] = SEARCH_MATH.sub(self._mathml, parts[i])
+        return "".join(parts)
+
+    def _mathml(self, match: re.Match[str]) -> str:
+        display = match["display"] is not None
+        tex = html.unescape(match["display"] if display else match["inline"])
+        rendered = self.render(tex.strip(), display=display, output="mathml")
+        math = re.search(r"<math\b.*</math>", rendered, re.DOTALL)
+        assert math is not None, rendered
+        return ANNOTATION.sub("", math.group())  # the TeX source: not shown, not searched
 
     def close(self) -> None:
         """End the KaTeX process."""

@@ -8,12 +8,14 @@
   page, its figures and a downloadable `.ipynb`.
 - `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
-- `on_post_build`: cut KaTeX's fonts to the characters of the formulas, and drop the
-  CSS rules that match nothing on the site (tools/css_purge.py).
+- `on_post_build`: put MathML for the TeX in the search index (the results show it),
+  cut KaTeX's fonts to the characters of the formulas, and drop the CSS rules that
+  match nothing on the site (tools/css_purge.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -185,9 +187,21 @@ def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
     return output
 
 
+def _search_index_math(site: Path) -> None:
+    """Give the search results MathML instead of TeX (tools/math_render.py)."""
+    path = site / "search" / "search_index.json"
+    if not path.exists():
+        raise PluginError(f"no {path}: the search plugin must write it before this hook")
+    index = json.loads(path.read_text(encoding="utf-8"))
+    for doc in index["docs"]:
+        doc["text"] = _KATEX[0].typeset_search_text(doc["text"])
+    path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+
+
 def on_post_build(config: MkDocsConfig) -> None:
-    """Cut KaTeX's fonts to what the formulas show; purge the CSS of rules no page uses."""
+    """MathML in the search results; KaTeX's fonts cut to what the formulas show; CSS purged."""
     if _KATEX:
+        _search_index_math(Path(config.site_dir))
         fonts = math_render.subset_fonts(
             Path(config.site_dir) / "assets" / "katex" / "fonts", _KATEX[0].characters
         )
