@@ -551,19 +551,10 @@ def test_search_finds_every_page_with_the_word(browser: SiteBrowser, lang: str, 
     assert set(with_word) - set(found) == set(), "pages with the word that were not found"
 
 
-# Chromium's Intl.Segmenter, which lunr.zh uses on the query, cuts 损失函数 into 损失 + 函数,
-# 学习率 into 学习 + 率 and 小批量 into 小 + 批量; the index keeps them whole (jieba and
-# docs/zh-search-words.txt). Pages with only a part of the word are found too, and for
-# 学习率 the home page, which does not have it, comes first.
-_PARTIAL_MATCHES = pytest.mark.xfail(
-    strict=True, reason="the search cuts the Chinese query into shorter words"
-)
-
-
-@pytest.mark.parametrize(
-    ("lang", "query"),
-    [pytest.param(*s, marks=_PARTIAL_MATCHES) if s[0] == "zh" else s for s in SEARCHES],
-)
+# The theme's worker cuts a Chinese query into every indexed word inside it (损失函数 into
+# 损失函数, 损失 and 函数) and matches any of them; docs/shared/assets/js/search.js keeps only
+# the results that contain the query as written. Without it, pages with only 损失 were found.
+@pytest.mark.parametrize(("lang", "query"), SEARCHES)
 def test_search_finds_only_pages_with_the_word(browser: SiteBrowser, lang: str, query: str) -> None:
     found = _search(browser, lang, query)
     without = [p for p in found if not _has_word(_article_text(browser, p), lang, query)]
@@ -703,7 +694,7 @@ def _requests_for_search(requests: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_search_index_loads_when_the_search_is_used(browser: SiteBrowser, lang: str) -> None:
-    # docs/shared/assets/js/search-on-demand.js: no page load pays for the search index.
+    # docs/shared/assets/js/search.js: no page load pays for the search index.
     with browser.context() as (page, log):
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))

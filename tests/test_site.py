@@ -409,6 +409,6 @@ def test_search_waits_for_the_reader(site: Path, lang: str) -> None:
     # The script that holds the index back must run before the theme's bundle.
     for page in (site / lang).rglob("index.html"):
         text = page.read_text(encoding="utf-8")
-        on_demand = text.find("assets/js/search-on-demand.js")
+        on_demand = text.find("assets/js/search.js")
         bundle = text.find("assets/javascripts/bundle.")
         assert 0 <= on_demand < bundle, page
