@@ -12,6 +12,10 @@ EXTRAS := test,docs,browser
 # pip's find-links on these machines warn once per package about missing index folders.
 QUIET_PIP := sed "/is ignored: it is neither a file nor a directory/d"
 
+# matplotlib's font list lives in the checkout: a list cached by another install (one
+# since deleted, say) can lack matplotlib's own fonts, and every figure would then warn.
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+
 PORT ?= 8000
 # The address the site is served from; publish under another base URL by changing it.
 SITE_URL ?= http://127.0.0.1:$(PORT)/

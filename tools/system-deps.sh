@@ -3,8 +3,8 @@
 #   fonts-noto-cjk  Chinese labels in figures and screenshots (else they render as boxes)
 #   chromium        the browser that the site's tests drive through Playwright
 #   nodejs          runs KaTeX at build time, to typeset the math (when no `node` is found)
-# Then make sure matplotlib sees the CJK font: its font list may have been cached
-# before the font was installed.
+# Then make sure matplotlib sees the CJK font and its own: its font list may have been cached
+# before the font was installed, or by another matplotlib install.
 set -euo pipefail
 python=${1:-.venv/bin/python}
 packages=(fonts-noto-cjk chromium)
@@ -20,10 +20,14 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-find_font='from matplotlib import font_manager as fm; fm.findfont("Noto Sans CJK SC", fallback_to_default=False)'
+# STIXGeneral is one of matplotlib's own fonts: a list without it was made by another
+# matplotlib install.
+find_font='from matplotlib import font_manager as fm
+for family in ("Noto Sans CJK SC", "STIXGeneral"):
+    fm.findfont(family, fallback_to_default=False)'
 if ! "$python" -c "$find_font" 2>/dev/null; then
   cache=$("$python" -c 'import matplotlib; print(matplotlib.get_cachedir())')
-  echo "matplotlib's font list predates the CJK font: clearing $cache"
+  echo "matplotlib's font list lacks the CJK font or its own fonts: clearing $cache"
   rm -f "$cache"/fontlist-*.json
   "$python" -c "$find_font"
 fi
