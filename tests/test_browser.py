@@ -759,6 +759,7 @@ def test_page_opened_from_a_search_result_highlights_the_query(browser: SiteBrow
     assert "学习率" in marked
 
 
+@functools.cache
 def _original_stylesheets() -> dict[str, bytes]:
     """The stylesheets as the theme, KaTeX and mkdocstrings ship them (before the purge)."""
     import material
@@ -774,6 +775,7 @@ def _original_stylesheets() -> dict[str, bytes]:
     return originals
 
 
+@functools.cache
 def _original_fonts() -> dict[str, bytes]:
     """KaTeX's fonts whole, as vendored (before they are cut to the formulas' characters)."""
     fonts = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"

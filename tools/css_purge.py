@@ -32,6 +32,10 @@ CLASS_ATTRIBUTE = re.compile(r"""\bclass=(?:"([^"]*)"|'([^']*)')""")
 COLOR_ATTRIBUTE = re.compile(r"""\bdata-md-color-(primary|accent)=["']?([\w-]+)""")
 WORD = re.compile(r"[\w-]+")
 TEMPLATE_PREFIX = re.compile(r"([\w-]+)\$\{")
+# Inside a selector: a class name (escapes allowed), a pseudo-class, a palette colour.
+CLASS_NAME = re.compile(r"(?:[\w-]|\\.)+")
+PSEUDO = re.compile(r"::?([\w-]+)")
+COLOR_SELECTOR = re.compile(r"""\s*data-md-color-(primary|accent)\s*=\s*["']?([\w-]+)["']?\s*""")
 NEEDS_ONE_OF = {"is", "where", "matches", "-webkit-any", "-moz-any", "has"}
 # At-rules whose block holds rules (purged inside); other blocks are kept as they are.
 GROUPING = {"media", "supports", "layer", "container", "document", "-moz-document"}
@@ -167,15 +171,12 @@ def can_match(selector: str, used: Used) -> bool:
             i += 2
         elif c == "[":
             end = _closing(selector, i, "[", "]")
-            color = re.fullmatch(
-                r"""\s*data-md-color-(primary|accent)\s*=\s*["']?([\w-]+)["']?\s*""",
-                selector[i + 1 : end],
-            )
+            color = COLOR_SELECTOR.fullmatch(selector[i + 1 : end])
             if color and color[2] not in used.colors[color[1]]:
                 return False
             i = end + 1
         elif c == ".":
-            match = re.compile(r"(?:[\w-]|\\.)+").match(selector, i + 1)
+            match = CLASS_NAME.match(selector, i + 1)
             if match is None:
                 return True  # not a class we can read: keep the rule
             name = match.group()
@@ -183,7 +184,7 @@ def can_match(selector: str, used: Used) -> bool:
                 return False
             i = match.end()
         elif c == ":":
-            match = re.compile(r"::?([\w-]+)").match(selector, i)
+            match = PSEUDO.match(selector, i)
             if match is None:
                 return True
             i = match.end()

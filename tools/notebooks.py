@@ -21,6 +21,7 @@ the torch version and the language: a changed `train()` means a re-run.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import io
@@ -228,8 +229,6 @@ def _render_output(output: Any, cell: Any, name: str, page: Page, lang: str) -> 
         return [_text_block(f"{output.ename}: {_plain(output.evalue)}", "nb-error")]
     data = output.get("data", {})
     if "image/png" in data:
-        import base64
-
         file_name = f"{name}.png"
         image = data.get(f"image/x-linreg-{lang}+png", data["image/png"])
         page.images[file_name] = base64.b64decode(image)  # compacted when cached
@@ -368,8 +367,6 @@ def _executed_source(path: Path) -> nbformat.NotebookNode:
 
 def _compact_figures(notebook: nbformat.NotebookNode) -> None:
     """Re-encode every PNG output (each language's) with `compact_png`, in place."""
-    import base64
-
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
