@@ -22,7 +22,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 DOCS_LANG ?= en
 
-.PHONY: setup system-deps site serve preview demo readme-images test lint bench bench-site constraints clean
+.PHONY: setup system-deps site serve preview demo readme-images check test lint bench bench-site constraints clean
 
 setup: $(STAMP) system-deps
 
@@ -37,7 +37,7 @@ system-deps: $(STAMP)
 	tools/system-deps.sh $(BIN)/python
 
 site: setup
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python -m tools.build_site
 
 serve: site
 	@echo "Serving the site at $(SITE_URL) (English: $(SITE_URL)en/, 中文: $(SITE_URL)zh/). Ctrl-C stops."
@@ -59,15 +59,22 @@ demo: $(STAMP)
 readme-images: site
 	mkdir -p docs/readme
 	$(BIN)/linreg train --plot docs/readme/loss.png
-	$(BIN)/python tools/screenshot.py en/tutorials/02-pytorch-lesson/ docs/readme/site.png
+	$(BIN)/python -m tools.screenshot en/tutorials/02-pytorch-lesson/ docs/readme/site.png
 
-lint: setup
+# Lint and types: the venv only, no Debian package.
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest
+# The fast inner loop: lint, types and the package's tests (no site build, no browser,
+# no notebook run); well under a minute.
+check: lint
+	$(BIN)/python -m pytest -m "not site and not browser and not slow"
+
+# Everything, on both cores (pytest-xdist; each test file stays on one worker).
+test: lint system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

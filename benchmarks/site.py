@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/site.py [--skip-build] [--scratch] [--json out.json]
 
-1. Clean build: `rm -rf .cache site`, then `python tools/build_site.py`, timed (every
+1. Clean build: `rm -rf .cache site`, then `python -m tools.build_site`, timed (every
    tutorial executed, both languages). Target: 45 s. With --scratch the clean build runs
    in a temporary copy of the sources instead, leaving this tree's site/ and .cache/
    (which other builds and test runs share) alone. --skip-build skips it and measures
@@ -36,9 +36,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tools.browser import launch, serve
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from screenshot import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402  (tools/ is not a package)
 
 KB = 1024
 PAGE_TARGET = 400 * KB
@@ -59,8 +59,8 @@ def clean_build(root: Path) -> dict[str, Any]:
     load = os.getloadavg()[0]
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, str(root / "tools" / "build_site.py")],
-        cwd=root,
+        [sys.executable, "-m", "tools.build_site"],
+        cwd=root,  # the sources of `root`, tools included, come first on sys.path
         capture_output=True,
         text=True,
     )
@@ -144,14 +144,10 @@ def first_search(site: Path) -> list[dict[str, Any]]:
     """The first search's download in each language."""
     from playwright.sync_api import sync_playwright
 
-    server, base = serve(site)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            found = [_first_search(browser, base, lang) for lang in LANGUAGES]
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve(site) as base, sync_playwright() as playwright:
+        browser = launch(playwright)
+        found = [_first_search(browser, base, lang) for lang in LANGUAGES]
+        browser.close()
     return found
 
 
@@ -159,30 +155,26 @@ def page_weight(site: Path) -> list[dict[str, Any]]:
     """Load every page in Chromium with an empty cache; return what each one downloaded."""
     from playwright.sync_api import sync_playwright
 
-    server, base = serve(site)
     rows = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for path in pages(site):
-                resources, outside = _load(browser, base, path)
-                total = sum(r["bytes"] for r in resources)
-                rows.append(
-                    {
-                        "page": path,
-                        "requests": len(resources),
-                        "html_bytes": sum(r["bytes"] for r in resources if r["url"] == path),
-                        "total_bytes": total,
-                        "passed": total <= PAGE_TARGET,
-                        "other_hosts": outside,
-                        "failed": [r["url"] for r in resources if r["status"] >= 400],
-                        "resources": resources,
-                    }
-                )
-                progress(f"{path}: {total / KB:.0f} KB")
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve(site) as base, sync_playwright() as playwright:
+        browser = launch(playwright)
+        for path in pages(site):
+            resources, outside = _load(browser, base, path)
+            total = sum(r["bytes"] for r in resources)
+            rows.append(
+                {
+                    "page": path,
+                    "requests": len(resources),
+                    "html_bytes": sum(r["bytes"] for r in resources if r["url"] == path),
+                    "total_bytes": total,
+                    "passed": total <= PAGE_TARGET,
+                    "other_hosts": outside,
+                    "failed": [r["url"] for r in resources if r["status"] >= 400],
+                    "resources": resources,
+                }
+            )
+            progress(f"{path}: {total / KB:.0f} KB")
+        browser.close()
     return rows
 
 

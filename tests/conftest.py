@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -29,15 +30,24 @@ def _newest_source() -> float:
 
 @pytest.fixture(scope="session")
 def site() -> Path:
-    """The built site (both languages), built now unless it is newer than every source."""
-    stamp = SITE / "index.html"
-    if not stamp.exists() or stamp.stat().st_mtime < _newest_source():
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "build_site.py")],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"the site build failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
+    """The built site (both languages), built now unless it is newer than every source.
+
+    Under pytest-xdist each worker asks for it: a lock lets the first build it while
+    the others wait, then find it fresh.
+    """
+    lock_path = ROOT / ".cache" / "site-build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = SITE / "index.html"
+        if not stamp.exists() or stamp.stat().st_mtime < _newest_source():
+            result = subprocess.run(
+                [sys.executable, "-m", "tools.build_site"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                output = f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
+                pytest.fail(f"the site build failed:\n{output}")
     return SITE

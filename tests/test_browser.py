@@ -1,19 +1,20 @@
 """The built site in headless Chromium: every page of both languages, as a reader sees it.
 
-Static checks of the HTML live in test_site.py; these tests load the pages in Debian's
-Chromium (through Playwright) and check what only a browser shows: console errors, failed
-requests, typeset math, loaded images, links and anchors in the live page, axe-core's
+Static checks of the built HTML (links and anchors, alt text, typeset math, the
+notebook files) live in test_site.py and are not repeated here; these tests load the
+pages in Debian's Chromium (through Playwright, launched by tools/browser.py) and check
+what only a browser shows: console errors, failed requests, images that load, axe-core's
 accessibility rules in both palettes, the language switcher, search, the copy button,
-the notebook downloads, and screenshots (written to build/screenshots/: the top of the
-page and its first figure, light and dark). Each page is loaded once per palette and
-what the tests need is collected then. About 3.5 minutes on two busy cores, most of it
-axe-core's color-contrast rule (9 s for the API reference alone).
+downloaded notebooks that run, and screenshots (written to build/screenshots/: the top
+of the page and its first figure, light and dark). Each page is loaded once per palette
+and what the tests need is collected then. About 3 minutes on two busy cores, most of
+it axe-core's color-contrast rule (9 s for the API reference alone).
 
 How the site is served. `site_url` is fixed at build time (SITE_URL, default
 http://127.0.0.1:8000/), and Material's language switcher only keeps the reader on the
 same page when the page's address matches it, port included. Binding port 8000 would
 make these tests fail whenever something else uses it (for example `make serve`), so
-the site is served by http.server on a free port, and the browser is shown it at its
+the site is served on a free port (tools.browser.serve), and the browser is shown it at its
 `site_url`: every request to that address is forwarded by a route handler to the local
 server; every request to any other host is aborted and recorded, and the tests assert
 that there was none.
@@ -24,19 +25,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
-import http.server
 import io
 import os
 import re
 import struct
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import nbformat
 import pytest
@@ -56,10 +54,13 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from tools.browser import launch, serve
+from tools.notebooks import sources
+
+pytestmark = [pytest.mark.site, pytest.mark.browser]
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"
-sys.path.insert(0, str(ROOT / "tools"))
-from screenshot import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (tools/ is not a package)
 
 LANGUAGES = ("en", "zh")
 VIEWPORT = {"width": 1280, "height": 800}
@@ -109,38 +110,12 @@ SEARCHES = [
 EXECUTED = ["en/tutorials/02-pytorch-lesson/", "zh/tutorials/05-pitfalls/"]
 
 # What the tests read from a loaded page, in one round trip.
-_COLLECT = """() => {
-  const article = document.querySelector("article.md-content__inner");
-  const text = [];
-  if (article) {
-    const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
-    while (walker.nextNode()) {
-      const parent = walker.currentNode.parentElement;
-      if (parent.closest("pre, code, script, style, .katex")) continue;
-      if (!parent.checkVisibility()) continue;
-      text.push(walker.currentNode.data);
-    }
-  }
-  const arithmatex = [...document.querySelectorAll(".arithmatex")];
-  return {
-    lang: document.documentElement.lang,
-    scheme: document.body.getAttribute("data-md-color-scheme"),
-    hasArticle: article !== null,
-    articleText: text.join(""),
-    arithmatex: arithmatex.length,
-    katex: document.querySelectorAll(".arithmatex .katex").length,
-    untypeset: arithmatex.filter(e => !e.querySelector(".katex")).map(e => e.textContent),
-    katexErrors: [...document.querySelectorAll(".katex-error")].map(e => e.textContent),
-    images: [...document.images].map(i => ({
-      src: i.currentSrc || i.src, width: i.naturalWidth, alt: i.getAttribute("alt"),
-      class: i.className,
-    })),
-    links: [...document.querySelectorAll("a[href]")].map(a => a.href)
-      .filter(h => h.startsWith(location.origin + "/")),
-    downloads: [...document.querySelectorAll("a.md-button[download]")].map(a => a.href),
-    ids: [...document.querySelectorAll("[id]")].map(e => e.id),
-  };
-}"""
+_COLLECT = """() => ({
+  lang: document.documentElement.lang,
+  scheme: document.body.getAttribute("data-md-color-scheme"),
+  hasArticle: document.querySelector("article.md-content__inner") !== null,
+  images: [...document.images].map(i => ({src: i.currentSrc || i.src, width: i.naturalWidth})),
+})"""
 
 # Load every image now (lazy ones too), then wait for them and for the fonts.
 _SETTLE = """async () => {
@@ -150,11 +125,6 @@ _SETTLE = """async () => {
 }"""
 # Wait for the theme's transitions (the tabs fade in one after another) to end.
 _STILL = "() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)))"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @dataclass
@@ -208,15 +178,10 @@ class Visit:
 class SiteBrowser:
     """Chromium, the served site, and the pages visited so far."""
 
-    def __init__(self, playwright: Playwright, site: Path) -> None:
+    def __init__(self, playwright: Playwright, site: Path, local: str) -> None:
         self.base = _site_url(site)
-        handler = functools.partial(_QuietHandler, directory=str(site))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.local = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.browser: Browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
+        self.local = local  # where tools.browser.serve serves the site
+        self.browser: Browser = launch(playwright)
         self.request: APIRequestContext = playwright.request.new_context()
         self.axe = Axe()
         self._visits: dict[tuple[str, str], Visit] = {}
@@ -226,8 +191,6 @@ class SiteBrowser:
     def close(self) -> None:
         self.request.dispose()
         self.browser.close()
-        self.server.shutdown()
-        self.server.server_close()
 
     def local_url(self, url: str) -> str:
         """The address on the local server of a URL of the site."""
@@ -318,18 +281,6 @@ class SiteBrowser:
             )
         return self._fetched[url]
 
-    def ids(self, url: str) -> set[str]:
-        """The ids in the page at `url`: from the live page when it is one of the site's pages."""
-        path = urlsplit(url).path
-        base_path = urlsplit(self.base).path
-        relative = path[len(base_path) :] if path.startswith(base_path) else path
-        if relative in PAGES:
-            return set(self.visit(relative).data["ids"])
-        status, kind, body = self.fetch(url)
-        if status != 200 or not kind.startswith("text/html"):
-            return set()
-        return {html.unescape(i) for i in re.findall(r'\sid="([^"]*)"', body.decode("utf-8"))}
-
 
 def _site_url(site: Path) -> str:
     """The address the site was built for (SITE_URL), from the English sitemap."""
@@ -347,8 +298,8 @@ def _site_url(site: Path) -> str:
 @pytest.fixture(scope="module")
 def browser(site: Path) -> Iterator[SiteBrowser]:
     """Chromium and the served site, for this module (then the browser is closed)."""
-    with sync_playwright() as playwright:
-        site_browser = SiteBrowser(playwright, site)
+    with serve(site) as local, sync_playwright() as playwright:
+        site_browser = SiteBrowser(playwright, site, local)
         try:
             yield site_browser
         finally:
@@ -376,8 +327,8 @@ def test_every_built_page_is_visited(site: Path) -> None:
         for path in (site / lang).rglob("index.html")
     )
     assert built == PAGES
-    assert len(TUTORIALS) == 10
-    assert len(SWITCHER_PAGES) == 10
+    tutorials = [f"{lang}/tutorials/{s.stem}/" for lang in LANGUAGES for s in sources(lang)]
+    assert tutorials == TUTORIALS
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -392,57 +343,10 @@ def test_page_loads_cleanly(browser: SiteBrowser, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_math_is_typeset(browser: SiteBrowser, path: str) -> None:
-    data = browser.visit(path).data
-    if data["arithmatex"]:
-        assert data["katex"] > 0
-        assert data["untypeset"] == []
-    assert data["katexErrors"] == []
-    raw = [d for d in RAW_MATH if d in data["articleText"]]
-    assert raw == [], f"raw math delimiters in the text: {raw}"
-
-
-def test_math_is_present_where_expected(browser: SiteBrowser) -> None:
-    # The per-page math test is vacuous on pages without formulas; these pages have some.
-    for path in ("en/tutorials/01-gradient-descent/", "zh/tutorials/01-gradient-descent/"):
-        data = browser.visit(path).data
-        assert data["arithmatex"] >= 5
-        assert data["katex"] >= data["arithmatex"]
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_images_load_and_have_alt_text(browser: SiteBrowser, path: str) -> None:
+def test_images_load(browser: SiteBrowser, path: str) -> None:
+    # Their alt texts are checked in the HTML (test_site.py).
     for image in browser.visit(path).data["images"]:
         assert image["width"] > 0, f"{image['src']} did not load"
-        alt = (image["alt"] or "").strip()
-        assert len(alt) >= 10, f"{image['src']} has alt={image['alt']!r}"
-
-
-def test_tutorials_show_every_figure(browser: SiteBrowser) -> None:
-    # A cell that draws a figure has an alt="..." option in its header (README).
-    for path in TUTORIALS:
-        lang, _, name, _ = path.split("/")
-        source = (ROOT / "docs" / lang / "tutorials" / f"{name}.py").read_text("utf-8")
-        drawn = len(re.findall(r'^# %%.*\balt="', source, re.M))
-        shown = [i for i in browser.visit(path).data["images"] if "nb-figure" in i["class"]]
-        assert len(shown) == drawn, path
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_links_and_anchors_resolve(browser: SiteBrowser, path: str) -> None:
-    visit = browser.visit(path)
-    links = sorted(set(visit.data["links"]))
-    assert links, "a page with no link to the rest of the site"
-    broken = []
-    for url in links:
-        status, _, _ = browser.fetch(url)
-        if status != 200:
-            broken.append(f"{url}: HTTP {status}")
-            continue
-        fragment = unquote(urlsplit(url).fragment)
-        if fragment and fragment not in browser.ids(url):
-            broken.append(f"{url}: no element with id {fragment!r}")
-    assert not broken, "\n".join(broken)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -583,19 +487,6 @@ def test_copy_button_copies_the_code(browser: SiteBrowser) -> None:
     assert copied.rstrip("\n") == code.rstrip("\n")
 
 
-@pytest.mark.parametrize("path", TUTORIALS)
-def test_notebook_download_is_a_valid_notebook(browser: SiteBrowser, path: str) -> None:
-    downloads = browser.visit(path).data["downloads"]
-    assert len(downloads) == 1, downloads
-    url = downloads[0]
-    assert url == browser.base + path.rstrip("/") + ".ipynb"
-    status, _, body = browser.fetch(url)
-    assert status == 200
-    notebook = nbformat.reads(body.decode("utf-8"), as_version=4)
-    nbformat.validate(notebook)
-    assert [c for c in notebook.cells if c.cell_type == "code"]
-
-
 @dataclass
 class Download:
     """A tutorial's notebook, downloaded through its button and executed."""
@@ -625,6 +516,8 @@ def _execute(download: Download) -> None:
 @pytest.fixture(scope="module")
 def downloads(browser: SiteBrowser, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The EXECUTED notebooks, fetched from their download buttons, then run two at a time.
+
+    (Every notebook file is validated against its source in test_site.py.)
 
     The file is fetched from the button's address rather than through Chromium's
     download manager, which cancelled downloads at random on a busy machine.

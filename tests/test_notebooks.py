@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,10 +23,12 @@ import torch
 from PIL import Image
 
 import linreg
+from tools import notebooks
+
+# Every test here runs a Jupyter kernel or draws figures: not in `make check`.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402  (tools/ is not a package)
 
 CASES = [(lang, path.name) for lang in notebooks.LANGUAGES for path in notebooks.sources(lang)]
 
@@ -35,8 +36,8 @@ CASES = [(lang, path.name) for lang in notebooks.LANGUAGES for path in notebooks
 def _run(lang: str, name: str) -> dict[str, str]:
     """Execute (or fetch from the cache) one tutorial; return its texts by kind."""
     path = notebooks.DOCS / lang / "tutorials" / name
-    notebook = notebooks.executed(path, lang)
-    notebooks.check(notebook, path)
+    notebook = notebooks.page_notebook(path, lang)
+    notebooks.check_outputs(notebook, path)
     texts = {"stdout": "", "stderr": "", "error": "", "images": 0}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -64,7 +65,7 @@ def executed_all() -> None:
     Each tutorial runs once; both languages' pages are made from that execution.
     """
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda path: notebooks.executed(path, "en"), notebooks.sources("en")))
+        list(pool.map(lambda path: notebooks.page_notebook(path, "en"), notebooks.sources("en")))
 
 
 @pytest.fixture(params=CASES, ids=[f"{lang}-{name}" for lang, name in CASES])
@@ -185,7 +186,7 @@ def test_a_broken_rule_fails_the_notebook(tmp_path: Path, source: str, message: 
     path = tmp_path / "01-broken.py"
     path.write_text(source, encoding="utf-8")
     with pytest.raises(notebooks.NotebookError, match=message):
-        notebooks.execute(path, "en")
+        notebooks.run_notebook(path, "en")
 
 
 def test_the_cache_key_changes_when_linreg_changes(tmp_path: Path, monkeypatch) -> None:
@@ -204,10 +205,10 @@ def test_the_cache_key_changes_when_linreg_changes(tmp_path: Path, monkeypatch) 
 
 def test_chinese_pages_get_chinese_figures_from_the_shared_execution() -> None:
     path = notebooks.DOCS / "zh" / "tutorials" / "02-pytorch-lesson.py"
-    notebook = notebooks.executed(path, "zh")
+    notebook = notebooks.page_notebook(path, "zh")
     assert notebook.cells[0].source.startswith("# 用 PyTorch")  # the Chinese prose
     english = notebooks.DOCS / "en" / "tutorials" / path.name
-    en = notebooks.to_markdown(notebooks.executed(english, "en"), "t", lang="en").images
+    en = notebooks.to_markdown(notebooks.page_notebook(english, "en"), "t", lang="en").images
     zh = notebooks.to_markdown(notebook, "t", lang="zh").images
     assert en.keys() == zh.keys()
     assert all(en[name] != zh[name] for name in en)  # labels differ, so the pixels do
@@ -215,12 +216,12 @@ def test_chinese_pages_get_chinese_figures_from_the_shared_execution() -> None:
 
 
 def test_a_translation_with_different_code_is_refused(tmp_path: Path) -> None:
-    english = notebooks.executed(notebooks.sources("en")[0], "en")
+    english = notebooks.page_notebook(notebooks.sources("en")[0], "en")
     twin = tmp_path / notebooks.sources("en")[0].name
     text = notebooks.sources("zh")[0].read_text(encoding="utf-8")
     twin.write_text(text.replace("import torch", "import torch as t", 1), encoding="utf-8")
     with pytest.raises(notebooks.NotebookError, match="differ from the English twin"):
-        notebooks.translate(english, twin)
+        notebooks.with_outputs(english, twin)
 
 
 FIGURES = {

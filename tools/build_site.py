@@ -1,6 +1,6 @@
 """Build the English and the Chinese site side by side, then the root redirect page.
 
-Usage: python tools/build_site.py [--no-execute]
+Usage: python -m tools.build_site [--no-execute]
 
 Both builds run at once (one per core); each prints its own log lines, prefixed.
 The build fails if either fails. SITE_URL (default http://127.0.0.1:8000/) is the

@@ -1,16 +1,22 @@
-"""MkDocs hooks shared by the English and the Chinese build.
+"""MkDocs hooks shared by the English and the Chinese build (`hooks:` in mkdocs.yml).
+
+MkDocs loads this file by its path, not as `tools.mkdocs_hooks`; the `tools` package
+it imports is on `sys.path` through the project's editable install.
 
 - `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
   (the address the whole site is served from), and record the torch and linreg
   versions that verified the pages.
+- `on_page_markdown`: fill in `{{ torch_version }}` on the pages that name it.
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
-  and replace every tutorial source `tutorials/NN-name.py` by its executed Markdown
-  page, its figures and a downloadable `.ipynb`.
+  and replace every tutorial source `tutorials/NN-name.py` by its Markdown page (its
+  notebook starts running in the background), its figures and a downloadable `.ipynb`.
+- `on_page_read_source`: a tutorial's Markdown, once its notebook has run.
 - `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
 - `on_post_build`: put MathML for the TeX in the search index (the results show it),
   cut KaTeX's fonts to the characters of the formulas, and drop the CSS rules that
   match nothing on the site (tools/css_purge.py).
+- `on_shutdown`: stop the KaTeX process.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import json
 import logging
 import os
 import re
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,10 +34,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import css_purge  # sibling modules, found through the sys.path line above
-import math_render
-import notebooks
+from tools import css_purge, math_render, notebooks
 
 log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
@@ -117,9 +119,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if original is not None:
             files.remove(original)
         future = (
-            pool.submit(notebooks.executed, source, lang)
+            pool.submit(notebooks.page_notebook, source, lang)
             if execute
-            else pool.submit(notebooks.jupytext.read, source)
+            else pool.submit(notebooks.read_source, source)
         )
         _TUTORIALS[f"{stem}.md"] = (source, future, execute, files)
         files.append(File.generated(config, f"{stem}.ipynb", content=notebooks.download(source)))
@@ -139,7 +141,7 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     source, future, execute, files = entry
     lang = _language(config)
     rendered = notebooks.to_markdown(
-        future.result(), source.stem, executed=execute, download_label=DOWNLOAD[lang], lang=lang
+        future.result(), source.stem, has_outputs=execute, download_label=DOWNLOAD[lang], lang=lang
     )
     for name, data in rendered.images.items():
         files.append(File.generated(config, f"tutorials/img/{name}", content=data))

@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jupytext
 import nbformat
@@ -65,6 +65,11 @@ class Page:
     images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG bytes
 
 
+def read_source(path: Path) -> nbformat.NotebookNode:
+    """A percent-format source as a notebook (no outputs)."""
+    return cast(nbformat.NotebookNode, jupytext.read(path))
+
+
 def sources(lang: str) -> list[Path]:
     """The tutorial sources of one language, in learning order."""
     return sorted((DOCS / lang / "tutorials").glob("[0-9][0-9]-*.py"))
@@ -94,7 +99,7 @@ def kernel_environment(lang: str) -> dict[str, str]:
     return env
 
 
-def execute(path: Path, lang: str, timeout: int = 600) -> nbformat.NotebookNode:
+def run_notebook(path: Path, lang: str, timeout: int = 600) -> nbformat.NotebookNode:
     """Run a tutorial in a fresh kernel and check its outputs.
 
     Args:
@@ -108,7 +113,7 @@ def execute(path: Path, lang: str, timeout: int = 600) -> nbformat.NotebookNode:
     Raises:
         NotebookError: if a cell fails or the outputs break a rule (see module docs).
     """
-    notebook = jupytext.read(path)
+    notebook = read_source(path)
     client = NotebookClient(
         notebook,
         timeout=timeout,
@@ -120,11 +125,11 @@ def execute(path: Path, lang: str, timeout: int = 600) -> nbformat.NotebookNode:
         client.execute(env=kernel_environment(lang))
     except CellExecutionError as err:
         raise NotebookError(f"{_relative(path)}: a cell failed:\n{_plain(str(err))}") from None
-    check(notebook, path)
+    check_outputs(notebook, path)
     return notebook
 
 
-def check(notebook: nbformat.NotebookNode, path: Path) -> None:
+def check_outputs(notebook: nbformat.NotebookNode, path: Path) -> None:
     """Enforce the output rules on an executed notebook."""
     for number, cell in _code_cells(notebook):
         tags = set(cell.metadata.get("tags", []))
@@ -159,16 +164,16 @@ def to_markdown(
     notebook: nbformat.NotebookNode,
     stem: str,
     *,
-    executed: bool = True,
+    has_outputs: bool = True,
     download_label: str | None = None,
     lang: str = SOURCE_LANGUAGE,
 ) -> Page:
     """Render a notebook as Markdown for MkDocs.
 
     Args:
-        notebook: the executed (or, for a preview, unexecuted) notebook.
+        notebook: the notebook, run (or, for a preview, not run).
         stem: the tutorial's file name without suffix; names its images.
-        executed: whether outputs exist; a preview says they are missing.
+        has_outputs: whether the notebook was run; a preview says outputs are missing.
         download_label: if given, a button with this text linking `<stem>.ipynb`
             follows the page's title.
         lang: the page's language; picks the figures drawn with its labels.
@@ -197,7 +202,7 @@ def to_markdown(
         button = f"[:material-download: {download_label}]({stem}.ipynb){{ .md-button download }}"
         title, _, rest = parts[0].partition("\n")
         parts[0] = f"{title}\n\n{button}\n{rest}"
-    if not executed:
+    if not has_outputs:
         notice = '!!! warning "Preview"\n    Outputs are not shown: this page was not executed.'
         parts.insert(1, notice)
     page.markdown = "\n\n".join(parts) + "\n"
@@ -319,24 +324,24 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def executed(path: Path, lang: str) -> nbformat.NotebookNode:
-    """The executed notebook of a page in `lang`.
+def page_notebook(path: Path, lang: str) -> nbformat.NotebookNode:
+    """The notebook the page of `path` shows: its cells, with the outputs of a run.
 
-    The source of the execution is the English twin of `path`; for another language
-    its outputs are combined with the cells of `path` (see `translate`).
+    The run is the English twin's (`cached_run`); for another language its outputs
+    go with the cells of `path` (see `with_outputs`).
     """
     source = DOCS / SOURCE_LANGUAGE / path.relative_to(DOCS / lang)
-    notebook = _executed_source(source)
-    return notebook if lang == SOURCE_LANGUAGE else translate(notebook, path)
+    notebook = cached_run(source)
+    return notebook if lang == SOURCE_LANGUAGE else with_outputs(notebook, path)
 
 
-def translate(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """The cells of `path` (another language) with the outputs of `notebook`.
+def with_outputs(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The cells of `path` (another language) with the outputs of `notebook`, a run.
 
     Raises:
         NotebookError: if the two do not have the same cells and code.
     """
-    twin = jupytext.read(path)
+    twin = read_source(path)
     kinds = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in twin.cells]
     expected = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in notebook.cells]
     if kinds != expected:
@@ -345,12 +350,12 @@ def translate(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookN
         if cell.cell_type == "code":
             cell.outputs = executed_cell.outputs
             cell.execution_count = executed_cell.execution_count
-    check(twin, path)
+    check_outputs(twin, path)
     return twin
 
 
-def _executed_source(path: Path) -> nbformat.NotebookNode:
-    """Execute an English source, or read its result from the cache.
+def cached_run(path: Path) -> nbformat.NotebookNode:
+    """Run an English source (`run_notebook`), or read its run from the cache.
 
     A lock file lets the two language builds (separate processes) share the work:
     whoever comes second waits for the first, then reads the cache.
@@ -361,8 +366,8 @@ def _executed_source(path: Path) -> nbformat.NotebookNode:
     with (CACHE / f"{path.stem}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if cached.exists():
-            return nbformat.read(cached, as_version=4)
-        return _execute_into_cache(path, cached)
+            return cast(nbformat.NotebookNode, nbformat.read(cached, as_version=4))
+        return _run_into_cache(path, cached)
 
 
 def _compact_figures(notebook: nbformat.NotebookNode) -> None:
@@ -375,9 +380,9 @@ def _compact_figures(notebook: nbformat.NotebookNode) -> None:
                 data[kind] = base64.b64encode(png).decode("ascii")
 
 
-def _execute_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
-    notebook = execute(path, SOURCE_LANGUAGE)
-    _compact_figures(notebook)  # once per execution, not at every build (k-means is slow)
+def _run_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
+    notebook = run_notebook(path, SOURCE_LANGUAGE)
+    _compact_figures(notebook)  # once per run, not at every build (k-means is slow)
     cached.parent.mkdir(parents=True, exist_ok=True)
     for stale in cached.parent.glob(f"{path.stem}-*.ipynb"):
         stale.unlink(missing_ok=True)  # another build may be cleaning up too
@@ -389,7 +394,7 @@ def _execute_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
 
 def download(path: Path) -> str:
     """The notebook a learner downloads: the same cells, no outputs, a Python kernel."""
-    notebook = jupytext.read(path)
+    notebook = read_source(path)
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
