@@ -23,7 +23,7 @@ from linreg.compare import compare
 from linreg.data import lesson_data, load_csv
 from linreg.loss import REDUCTIONS, make_criterion
 from linreg.model import LinearModel, predict
-from linreg.optim import OPTIMIZERS, _canonical_name, make_optimizer
+from linreg.optim import OPTIMIZERS, canonical_name, make_optimizer
 from linreg.solve import fit_closed_form, stable_lr
 from linreg.train import History, train
 
@@ -89,7 +89,7 @@ def _seed(text: str) -> int:
 
 def _optimizer_name(text: str) -> str:
     try:
-        return _canonical_name(text)
+        return canonical_name(text)
     except LinregError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 

@@ -11,7 +11,7 @@ import torch
 from linreg.checks import LinregError, check_data
 from linreg.loss import make_criterion
 from linreg.model import LinearModel
-from linreg.optim import _canonical_name, make_optimizer
+from linreg.optim import canonical_name, make_optimizer
 from linreg.train import History, train
 
 __all__ = ["compare"]
@@ -72,7 +72,7 @@ def compare(
         torch.manual_seed(seed)
         initial = LinearModel(x.shape[1], y.shape[1]).to(x.dtype)
     histories: dict[str, History] = {}
-    keys = [_canonical_name(name) for name in settings]
+    keys = [canonical_name(name) for name in settings]
     for key in keys:
         if keys.count(key) > 1:
             raise LinregError(f"{key} is listed twice: give each optimizer once")

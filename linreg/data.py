@@ -110,17 +110,33 @@ def minibatches(
     """
     batch_size = check_positive_int(batch_size, "batch_size")
     x, y = check_data(x, y)
-    return _batches(x, y, batch_size, shuffle, generator)
+    return unchecked_minibatches(x, y, batch_size, shuffle, generator)
 
 
-def _batches(
+def unchecked_minibatches(
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int,
     shuffle: bool,
     generator: torch.Generator | None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Yield the batches without checking: `train` checks once, not every epoch."""
+    """`minibatches` without its checks: `train` checks the data once, not every epoch.
+
+    Args:
+        x: inputs of shape `(N, in_features)`, already checked.
+        y: targets of shape `(N, out_features)`, already checked.
+        batch_size: samples per batch, at least 1.
+        shuffle: draw a new random order for this epoch; otherwise keep the order.
+        generator: the random generator for the order; the global one when `None`.
+
+    Yields:
+        Batches of shapes `(B, in_features)` and `(B, out_features)`, B <= batch_size.
+
+    Examples:
+        >>> x, y = torch.arange(5.0).reshape(5, 1), torch.zeros(5, 1)
+        >>> [len(xb) for xb, _ in unchecked_minibatches(x, y, 2, True, None)]
+        [2, 2, 1]
+    """
     n = x.shape[0]
     if not shuffle:
         for start in range(0, n, batch_size):

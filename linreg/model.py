@@ -69,7 +69,7 @@ def predict(model: nn.Module, x: torch.Tensor | float | Sequence[float]) -> torc
         >>> predict(model, 4.0)
         tensor([[8.]])
     """
-    weight = _first_weight(model)
+    weight = first_weight(model)
     in_features = weight.shape[-1]
     if not isinstance(x, torch.Tensor):
         x = torch.as_tensor(x, dtype=weight.dtype)
@@ -94,8 +94,25 @@ def predict(model: nn.Module, x: torch.Tensor | float | Sequence[float]) -> torc
     return y_pred
 
 
-def _first_weight(model: nn.Module) -> torch.Tensor:
-    """The first parameter of `model` with a feature dimension (the weight matrix)."""
+def first_weight(model: nn.Module) -> torch.Tensor:
+    """The first parameter of `model` with a feature dimension: the weight matrix.
+
+    `train` and `predict` read the model's `in_features` and dtype from it, so they
+    work for any `nn.Module` whose first 2-D parameter is the first layer's weight.
+
+    Args:
+        model: e.g. a `LinearModel` or an `nn.Linear`.
+
+    Returns:
+        The parameter itself (not a copy), of shape `(out_features, in_features)`.
+
+    Raises:
+        LinregError: if `model` has no 2-D parameter.
+
+    Examples:
+        >>> first_weight(torch.nn.Linear(3, 2)).shape
+        torch.Size([2, 3])
+    """
     for parameter in model.parameters():
         if parameter.ndim == 2:
             return parameter

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from linreg.checks import LinregError, check_data, check_positive_int
-from linreg.data import _batches
-from linreg.model import _first_weight
+from linreg.data import unchecked_minibatches
+from linreg.model import first_weight
 from linreg.optim import needs_closure
 from linreg.solve import stable_lr
 
@@ -172,7 +172,7 @@ def train(
             history.step_losses.append(value)
         else:
             value = 0.0
-            for xb, yb in _batches(x, y, batch_size, shuffle, generator):
+            for xb, yb in unchecked_minibatches(x, y, batch_size, shuffle, generator):
                 batch_loss = update(xb, yb)
                 history.step_losses.append(batch_loss)
                 value += batch_loss * xb.shape[0] if weighted else batch_loss
@@ -205,7 +205,7 @@ def _check_fit(
     optimizer: torch.optim.Optimizer,
 ) -> None:
     """Refuse a model, criterion or optimizer that does not fit the data."""
-    weight = _first_weight(model)
+    weight = first_weight(model)
     if weight.shape[-1] != x.shape[1]:
         raise LinregError(
             f"the model expects {weight.shape[-1]} input feature(s) but x has {x.shape[1]} "
