@@ -84,7 +84,6 @@ def train(
     epochs: int,
     batch_size: int | None = None,
     *,
-    shuffle: bool = True,
     seed: int | None = None,
     callback: Callback | None = None,
     progress: bool = False,
@@ -105,9 +104,9 @@ def train(
         optimizer: built from `model.parameters()`.
         epochs: passes over the data, at least 1.
         batch_size: `None` for full batch (the lesson); otherwise minibatches of
-            this size, the last one keeping the remainder.
-        shuffle: with minibatches, draw a new order every epoch.
-        seed: seeds the shuffling; `None` uses the global RNG.
+            this size in a new random order every epoch, the last one keeping the
+            remainder.
+        seed: seeds the order of the minibatches; `None` uses the global RNG.
         callback: called after every epoch; see `Callback`.
         progress: print a progress line to stderr.
 
@@ -172,7 +171,7 @@ def train(
             history.step_losses.append(value)
         else:
             value = 0.0
-            for xb, yb in unchecked_minibatches(x, y, batch_size, shuffle, generator):
+            for xb, yb in unchecked_minibatches(x, y, batch_size, True, generator):
                 batch_loss = update(xb, yb)
                 history.step_losses.append(batch_loss)
                 value += batch_loss * xb.shape[0] if weighted else batch_loss

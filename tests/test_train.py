@@ -254,36 +254,41 @@ def test_number_of_steps(n, batch_size):
 
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize("extra_rows", [0, 1, 100])
-def test_one_unshuffled_batch_equals_full_batch(reduction, extra_rows):
+def test_one_batch_of_all_rows_equals_full_batch(reduction, extra_rows):
+    # one batch holds every row, shuffled: the same loss and gradient up to rounding
     x, y = linreg.synthetic_data([0.7, 1.2], -0.4, n=9, noise=0.2, seed=2)
     full, _ = _sgd_run(x, y, reduction, epochs=20)
-    batched, _ = _sgd_run(
-        x, y, reduction, epochs=20, batch_size=x.shape[0] + extra_rows, shuffle=False
-    )
-    assert batched.losses == full.losses
-    assert batched.step_losses == full.step_losses
-    assert torch.equal(batched.weight, full.weight)
-    assert torch.equal(batched.bias, full.bias)
+    batched, _ = _sgd_run(x, y, reduction, epochs=20, batch_size=x.shape[0] + extra_rows, seed=0)
+    assert len(batched.step_losses) == len(full.step_losses) == 20
+    assert batched.losses == pytest.approx(full.losses, rel=1e-5)
+    torch.testing.assert_close(batched.weight, full.weight)
+    torch.testing.assert_close(batched.bias, full.bias)
 
 
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_unshuffled_minibatches_equal_a_hand_written_loop(reduction):
+@pytest.mark.parametrize("seed", [0, 5])
+def test_minibatches_equal_a_hand_written_loop(reduction, seed):
+    # the documented order: one randperm per epoch from a generator seeded with `seed`
     x, y = linreg.synthetic_data([0.7, 1.2], -0.4, n=10, noise=0.2, seed=2)
     epochs, batch_size = 3, 4
-    history, model = _sgd_run(x, y, reduction, epochs, batch_size, shuffle=False)
+    history, model = _sgd_run(x, y, reduction, epochs, batch_size, seed=seed)
 
     reference = seeded(0, 2, 1)
-    slices = [
-        [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, 10, batch_size)]
-    ] * epochs
+    generator = torch.Generator().manual_seed(seed)
+    batches = []
+    for _epoch in range(epochs):
+        order = torch.randperm(10, generator=generator)
+        index = [order[i : i + batch_size] for i in range(0, 10, batch_size)]
+        batches.append([(x[i], y[i]) for i in index])
     expected = hand_loop(
         reference,
-        slices,
+        batches,
         make_criterion(reduction),
         torch.optim.SGD(reference.parameters(), lr=0.01),
     )
     assert history.step_losses == expected
     assert torch.equal(model.linear.weight, reference.linear.weight)
+    assert torch.equal(model.linear.bias, reference.linear.bias)
 
 
 @pytest.mark.parametrize("seed", [0, 5])
