@@ -208,7 +208,28 @@ def _train(args: argparse.Namespace) -> int:
     model = LinearModel(x.shape[1], y.shape[1])
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr=args.lr, **dict(args.param))
     criterion = make_criterion(args.reduction)
-    history = train(model, x, y, criterion, optimizer, args.epochs, args.batch_size, seed=args.seed)
+    # Only this command needs tqdm: imported when used, like matplotlib for --plot.
+    from tqdm import tqdm
+
+    # A progress bar on stderr, only on a terminal (disable=None) and only once the run
+    # has lasted a second (delay): short runs and piped output show just the results.
+    with tqdm(total=args.epochs, unit="epoch", disable=None, delay=1.0, leave=False) as bar:
+
+        def show(epoch: int, loss: float, model: torch.nn.Module) -> None:
+            bar.set_postfix_str(f"loss={loss:.4g}", refresh=False)
+            bar.update()
+
+        history = train(
+            model,
+            x,
+            y,
+            criterion,
+            optimizer,
+            args.epochs,
+            args.batch_size,
+            seed=args.seed,
+            callback=None if bar.disable else show,
+        )
     predictions = []
     if x.shape[1] == 1:
         y_new = predict(model, args.predict)

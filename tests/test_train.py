@@ -355,7 +355,7 @@ def test_without_seed_the_global_rng_shuffles():
         assert not torch.equal(torch.random.get_rng_state(), before)
 
 
-# --- callback and progress -------------------------------------------------------------
+# --- callback --------------------------------------------------------------------------
 
 
 def test_callback_is_called_once_per_epoch():
@@ -417,30 +417,6 @@ def test_callback_stopping_on_the_last_epoch_is_not_early():
     )
     assert len(history.losses) == 5
     assert history.stopped_early is False
-
-
-@pytest.mark.parametrize("progress", [True, False])
-def test_progress_line_on_stderr(capsys, progress):
-    x, y = linreg.lesson_data()
-    model = seeded(0)
-    epochs = 5
-    history = train(
-        model,
-        x,
-        y,
-        make_criterion("sum"),
-        make_optimizer("SGD", model.parameters(), lr=0.01),
-        epochs,
-        progress=progress,
-    )
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    if progress:
-        assert f"epoch {epochs}/{epochs}" in captured.err
-        assert f"{history.losses[-1]:.6g}" in captured.err
-        assert captured.err.endswith("\n")
-    else:
-        assert captured.err == ""
 
 
 # --- divergence ------------------------------------------------------------------------
