@@ -23,7 +23,7 @@ def compare(
     y: torch.Tensor,
     *,
     epochs: int = 100,
-    lr: float | None = 0.01,
+    lr: float = 0.01,
     reduction: str = "sum",
     batch_size: int | None = None,
     seed: int = 0,
@@ -40,8 +40,7 @@ def compare(
         x: inputs of shape `(N, in_features)`.
         y: targets of shape `(N, out_features)`.
         epochs: passes over the data for each optimizer.
-        lr: the learning rate for every optimizer that is not given its own;
-            `None` keeps each optimizer's torch default.
+        lr: the learning rate for every optimizer that is not given its own.
         reduction: `'sum'` (the lesson) or `'mean'`.
         batch_size: `None` for full batch, else the minibatch size.
         seed: seeds the initial weights and the shuffling.
@@ -77,8 +76,7 @@ def compare(
         if keys.count(key) > 1:
             raise LinregError(f"{key} is listed twice: give each optimizer once")
     for key, options in zip(keys, settings.values(), strict=True):
-        if lr is not None:
-            options.setdefault("lr", lr)
+        options.setdefault("lr", lr)
         model = copy.deepcopy(initial)
         optimizer = make_optimizer(key, model.parameters(), **options)
         histories[key] = train(
