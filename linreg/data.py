@@ -37,7 +37,7 @@ def synthetic_data(
     b: float,
     n: int,
     noise: float = 0.0,
-    seed: int | None = 0,
+    seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw `n` samples of y = x·w + b + noise, with x from a standard normal.
 
@@ -46,8 +46,7 @@ def synthetic_data(
         b: the true bias.
         n: the number of samples.
         noise: the standard deviation of the Gaussian noise added to y.
-        seed: seeds a private generator, so the global RNG is untouched;
-            `None` draws from the global RNG instead.
+        seed: seeds a private generator, so the global RNG is untouched.
 
     Returns:
         `(x, y)`, float32 tensors of shapes `(n, len(w))` and `(n, 1)`.
@@ -66,7 +65,7 @@ def synthetic_data(
         raise LinregError("w is empty: give one weight per feature, e.g. w=[2.0]")
     if not (math.isfinite(noise) and noise >= 0):
         raise LinregError(f"noise must be a finite standard deviation >= 0, got {noise!r}")
-    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n, w_true.shape[0], generator=generator)
     y = x @ w_true + b  # (n, in) @ (in, 1) -> (n, 1)
     if noise:
