@@ -21,7 +21,6 @@ class LinearModel(nn.Module):
     Args:
         in_features: the number of input features (columns of x).
         out_features: the number of outputs (columns of y).
-        bias: learn a bias b; with `False` the line goes through the origin.
 
     Examples:
         >>> _ = torch.manual_seed(0)
@@ -30,9 +29,9 @@ class LinearModel(nn.Module):
         torch.Size([2, 1])
     """
 
-    def __init__(self, in_features: int = 1, out_features: int = 1, bias: bool = True) -> None:
+    def __init__(self, in_features: int = 1, out_features: int = 1) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_features, out_features, bias=bias)
+        self.linear = nn.Linear(in_features, out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Compute the predictions.

@@ -33,15 +33,6 @@ def numpy_lstsq(x, y, bias=True):
     return weight, (torch.from_numpy(solution[in_features].copy()) if bias else None)
 
 
-def lesson_model_at(weight, bias, dtype=torch.float32):
-    model = LinearModel(weight.shape[1], weight.shape[0], bias=bias is not None).to(dtype)
-    with torch.no_grad():
-        model.linear.weight.copy_(weight)
-        if bias is not None:
-            model.linear.bias.copy_(bias)
-    return model
-
-
 # --- fit_closed_form ---------------------------------------------------------------
 
 

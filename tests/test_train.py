@@ -183,7 +183,7 @@ def test_history_fields_and_json():
 
 def test_history_without_bias():
     x, y = linreg.lesson_data()
-    model = seeded(0, 1, 1, False)
+    model = seeded(0, 1, 1, False, cls=torch.nn.Linear)  # train takes any nn.Module
     history = train(
         model, x, y, make_criterion("sum"), make_optimizer("SGD", model.parameters(), lr=0.01), 50
     )
