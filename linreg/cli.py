@@ -308,14 +308,14 @@ def _compare(args: argparse.Namespace) -> int:
 def _solve(args: argparse.Namespace) -> int:
     x, y, source = _load(args)
     weight, bias = fit_closed_form(x, y)
-    y_pred = x @ weight.T + (0 if bias is None else bias)  # (N, in) @ (in, out) -> (N, out)
+    y_pred = x @ weight.T + bias  # (N, in) @ (in, out) + (out,) -> (N, out)
     residual = float(((y_pred - y) ** 2).sum())
     bounds = {r: stable_lr(x, r, out_features=y.shape[1]) for r in ("sum", "mean")}
     if args.json:
         result = {
             "data": source,
             "weight": weight.tolist(),
-            "bias": None if bias is None else bias.tolist(),
+            "bias": bias.tolist(),
             "sum_of_squared_errors": residual,
             "stable_lr": bounds,
         }
@@ -323,7 +323,7 @@ def _solve(args: argparse.Namespace) -> int:
         return 0
     print(f"closed-form least squares on {x.shape[0]} samples from {source}")
     print(f"w = {_fmt(weight.tolist())}")
-    print(f"b = {_fmt(None if bias is None else bias.tolist())}")
+    print(f"b = {_fmt(bias.tolist())}")
     print(f"sum of squared errors = {residual:.6g}")
     for reduction, bound in bounds.items():
         print(f"largest stable lr for full-batch SGD, reduction={reduction!r}: {bound:.6g}")
