@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import linreg
 from linreg.checks import check_data
-from linreg.data import _batches
+from linreg.data import unchecked_minibatches
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -226,10 +226,10 @@ def epoch_minibatches(x: torch.Tensor, y: torch.Tensor, batch: int, seed: int) -
     return rows
 
 
-def epoch_private_batches(x: torch.Tensor, y: torch.Tensor, batch: int, seed: int) -> int:
+def epoch_unchecked_minibatches(x: torch.Tensor, y: torch.Tensor, batch: int, seed: int) -> int:
     generator = torch.Generator().manual_seed(seed)
     rows = 0
-    for xb, _ in _batches(x, y, batch, True, generator):
+    for xb, _ in unchecked_minibatches(x, y, batch, True, generator):
         rows += xb.shape[0]
     return rows
 
@@ -294,7 +294,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
     runners: dict[str, Callable[[int], int]] = {
         "minibatches": lambda seed: epoch_minibatches(x, y, batch, seed),
         "raw": lambda seed: epoch_raw(x, y, batch, seed),
-        "_batches": lambda seed: epoch_private_batches(x, y, batch, seed),
+        "unchecked_minibatches": lambda seed: epoch_unchecked_minibatches(x, y, batch, seed),
         "index_select": lambda seed: epoch_raw_index_select(x, y, batch, seed),
         "permute_once": lambda seed: epoch_permute_once(x, y, batch, seed),
     }
@@ -305,7 +305,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
     check_times: list[float] = []
     dataloader_times: list[float] = []
     ratios_raw: list[float] = []
-    ratios_private: list[float] = []
+    ratios_unchecked: list[float] = []
     rows_seen: set[int] = set()
     names = list(runners)
     rounds = sizes.iterator_rounds
@@ -323,7 +323,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
             times[name].append(seconds)
             rows_seen.add(rows)
         ratios_raw.append(this_round["minibatches"] / this_round["raw"])
-        ratios_private.append(this_round["_batches"] / this_round["raw"])
+        ratios_unchecked.append(this_round["unchecked_minibatches"] / this_round["raw"])
         check_times.append(timed(lambda: check_data(x, y))[0])
         if r in dataloader_after:
             progress(f"DataLoader epoch {len(dataloader_times) + 1}/{sizes.dataloader_runs}")
@@ -352,7 +352,7 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
             "minibatches_epoch_ms": ms(times["minibatches"]),
             "ratio_of_medians": round(median(dataloader_times) / median(times["minibatches"]), 1),
             "speed_up_of_unchecked_batches": round(
-                min(dataloader_times) / min(times["_batches"]), 1
+                min(dataloader_times) / min(times["unchecked_minibatches"]), 1
             ),
             "speed_up_of_raw_slicing": round(min(dataloader_times) / min(times["raw"]), 1),
             "speed_up_of_index_select_per_batch": round(
@@ -377,10 +377,10 @@ def bench_minibatches(sizes: Sizes) -> list[Result]:
             **common,
             "ratio": spread(ratios_raw),
             "ratio_of_minimums": round(min(times["minibatches"]) / min(times["raw"]), 3),
-            "unchecked_batches_over_raw": spread(ratios_private),
+            "unchecked_batches_over_raw": spread(ratios_unchecked),
             "minibatches_epoch_ms": ms(times["minibatches"]),
             "raw_epoch_ms": ms(times["raw"]),
-            "unchecked_batches_epoch_ms": ms(times["_batches"]),
+            "unchecked_batches_epoch_ms": ms(times["unchecked_minibatches"]),
             "raw_index_select_epoch_ms": ms(times["index_select"]),
             "permute_once_then_slice_epoch_ms": ms(times["permute_once"]),
             "check_data_ms": ms(check_times),

@@ -23,7 +23,7 @@ from linreg.compare import compare
 from linreg.data import lesson_data, load_csv
 from linreg.loss import REDUCTIONS, make_criterion
 from linreg.model import LinearModel, predict
-from linreg.optim import OPTIMIZERS, _canonical_name, make_optimizer
+from linreg.optim import OPTIMIZERS, canonical_name, make_optimizer
 from linreg.solve import fit_closed_form, stable_lr
 from linreg.train import History, train
 
@@ -89,7 +89,7 @@ def _seed(text: str) -> int:
 
 def _optimizer_name(text: str) -> str:
     try:
-        return _canonical_name(text)
+        return canonical_name(text)
     except LinregError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -208,7 +208,28 @@ def _train(args: argparse.Namespace) -> int:
     model = LinearModel(x.shape[1], y.shape[1])
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr=args.lr, **dict(args.param))
     criterion = make_criterion(args.reduction)
-    history = train(model, x, y, criterion, optimizer, args.epochs, args.batch_size, seed=args.seed)
+    # Only this command needs tqdm: imported when used, like matplotlib for --plot.
+    from tqdm import tqdm
+
+    # A progress bar on stderr, only on a terminal (disable=None) and only once the run
+    # has lasted a second (delay): short runs and piped output show just the results.
+    with tqdm(total=args.epochs, unit="epoch", disable=None, delay=1.0, leave=False) as bar:
+
+        def show(epoch: int, loss: float, model: torch.nn.Module) -> None:
+            bar.set_postfix_str(f"loss={loss:.4g}", refresh=False)
+            bar.update()
+
+        history = train(
+            model,
+            x,
+            y,
+            criterion,
+            optimizer,
+            args.epochs,
+            args.batch_size,
+            seed=args.seed,
+            callback=None if bar.disable else show,
+        )
     predictions = []
     if x.shape[1] == 1:
         y_new = predict(model, args.predict)
@@ -287,14 +308,14 @@ def _compare(args: argparse.Namespace) -> int:
 def _solve(args: argparse.Namespace) -> int:
     x, y, source = _load(args)
     weight, bias = fit_closed_form(x, y)
-    y_pred = x @ weight.T + (0 if bias is None else bias)  # (N, in) @ (in, out) -> (N, out)
+    y_pred = x @ weight.T + bias  # (N, in) @ (in, out) + (out,) -> (N, out)
     residual = float(((y_pred - y) ** 2).sum())
     bounds = {r: stable_lr(x, r, out_features=y.shape[1]) for r in ("sum", "mean")}
     if args.json:
         result = {
             "data": source,
             "weight": weight.tolist(),
-            "bias": None if bias is None else bias.tolist(),
+            "bias": bias.tolist(),
             "sum_of_squared_errors": residual,
             "stable_lr": bounds,
         }
@@ -302,7 +323,7 @@ def _solve(args: argparse.Namespace) -> int:
         return 0
     print(f"closed-form least squares on {x.shape[0]} samples from {source}")
     print(f"w = {_fmt(weight.tolist())}")
-    print(f"b = {_fmt(None if bias is None else bias.tolist())}")
+    print(f"b = {_fmt(bias.tolist())}")
     print(f"sum of squared errors = {residual:.6g}")
     for reduction, bound in bounds.items():
         print(f"largest stable lr for full-batch SGD, reduction={reduction!r}: {bound:.6g}")

@@ -11,7 +11,7 @@ import torch
 from linreg.checks import LinregError, check_data
 from linreg.loss import make_criterion
 from linreg.model import LinearModel
-from linreg.optim import _canonical_name, make_optimizer
+from linreg.optim import canonical_name, make_optimizer
 from linreg.train import History, train
 
 __all__ = ["compare"]
@@ -23,7 +23,7 @@ def compare(
     y: torch.Tensor,
     *,
     epochs: int = 100,
-    lr: float | None = 0.01,
+    lr: float = 0.01,
     reduction: str = "sum",
     batch_size: int | None = None,
     seed: int = 0,
@@ -40,8 +40,7 @@ def compare(
         x: inputs of shape `(N, in_features)`.
         y: targets of shape `(N, out_features)`.
         epochs: passes over the data for each optimizer.
-        lr: the learning rate for every optimizer that is not given its own;
-            `None` keeps each optimizer's torch default.
+        lr: the learning rate for every optimizer that is not given its own.
         reduction: `'sum'` (the lesson) or `'mean'`.
         batch_size: `None` for full batch, else the minibatch size.
         seed: seeds the initial weights and the shuffling.
@@ -72,13 +71,12 @@ def compare(
         torch.manual_seed(seed)
         initial = LinearModel(x.shape[1], y.shape[1]).to(x.dtype)
     histories: dict[str, History] = {}
-    keys = [_canonical_name(name) for name in settings]
+    keys = [canonical_name(name) for name in settings]
     for key in keys:
         if keys.count(key) > 1:
             raise LinregError(f"{key} is listed twice: give each optimizer once")
     for key, options in zip(keys, settings.values(), strict=True):
-        if lr is not None:
-            options.setdefault("lr", lr)
+        options.setdefault("lr", lr)
         model = copy.deepcopy(initial)
         optimizer = make_optimizer(key, model.parameters(), **options)
         histories[key] = train(

@@ -37,7 +37,7 @@ def synthetic_data(
     b: float,
     n: int,
     noise: float = 0.0,
-    seed: int | None = 0,
+    seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw `n` samples of y = x·w + b + noise, with x from a standard normal.
 
@@ -46,8 +46,7 @@ def synthetic_data(
         b: the true bias.
         n: the number of samples.
         noise: the standard deviation of the Gaussian noise added to y.
-        seed: seeds a private generator, so the global RNG is untouched;
-            `None` draws from the global RNG instead.
+        seed: seeds a private generator, so the global RNG is untouched.
 
     Returns:
         `(x, y)`, float32 tensors of shapes `(n, len(w))` and `(n, 1)`.
@@ -66,7 +65,7 @@ def synthetic_data(
         raise LinregError("w is empty: give one weight per feature, e.g. w=[2.0]")
     if not (math.isfinite(noise) and noise >= 0):
         raise LinregError(f"noise must be a finite standard deviation >= 0, got {noise!r}")
-    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n, w_true.shape[0], generator=generator)
     y = x @ w_true + b  # (n, in) @ (in, 1) -> (n, 1)
     if noise:
@@ -110,17 +109,33 @@ def minibatches(
     """
     batch_size = check_positive_int(batch_size, "batch_size")
     x, y = check_data(x, y)
-    return _batches(x, y, batch_size, shuffle, generator)
+    return unchecked_minibatches(x, y, batch_size, shuffle, generator)
 
 
-def _batches(
+def unchecked_minibatches(
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int,
     shuffle: bool,
     generator: torch.Generator | None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Yield the batches without checking: `train` checks once, not every epoch."""
+    """`minibatches` without its checks: `train` checks the data once, not every epoch.
+
+    Args:
+        x: inputs of shape `(N, in_features)`, already checked.
+        y: targets of shape `(N, out_features)`, already checked.
+        batch_size: samples per batch, at least 1.
+        shuffle: draw a new random order for this epoch; otherwise keep the order.
+        generator: the random generator for the order; the global one when `None`.
+
+    Yields:
+        Batches of shapes `(B, in_features)` and `(B, out_features)`, B <= batch_size.
+
+    Examples:
+        >>> x, y = torch.arange(5.0).reshape(5, 1), torch.zeros(5, 1)
+        >>> [len(xb) for xb, _ in unchecked_minibatches(x, y, 2, True, None)]
+        [2, 2, 1]
+    """
     n = x.shape[0]
     if not shuffle:
         for start in range(0, n, batch_size):

@@ -21,7 +21,6 @@ class LinearModel(nn.Module):
     Args:
         in_features: the number of input features (columns of x).
         out_features: the number of outputs (columns of y).
-        bias: learn a bias b; with `False` the line goes through the origin.
 
     Examples:
         >>> _ = torch.manual_seed(0)
@@ -30,9 +29,9 @@ class LinearModel(nn.Module):
         torch.Size([2, 1])
     """
 
-    def __init__(self, in_features: int = 1, out_features: int = 1, bias: bool = True) -> None:
+    def __init__(self, in_features: int = 1, out_features: int = 1) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_features, out_features, bias=bias)
+        self.linear = nn.Linear(in_features, out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Compute the predictions.
@@ -69,7 +68,7 @@ def predict(model: nn.Module, x: torch.Tensor | float | Sequence[float]) -> torc
         >>> predict(model, 4.0)
         tensor([[8.]])
     """
-    weight = _first_weight(model)
+    weight = first_weight(model)
     in_features = weight.shape[-1]
     if not isinstance(x, torch.Tensor):
         x = torch.as_tensor(x, dtype=weight.dtype)
@@ -94,8 +93,25 @@ def predict(model: nn.Module, x: torch.Tensor | float | Sequence[float]) -> torc
     return y_pred
 
 
-def _first_weight(model: nn.Module) -> torch.Tensor:
-    """The first parameter of `model` with a feature dimension (the weight matrix)."""
+def first_weight(model: nn.Module) -> torch.Tensor:
+    """The first parameter of `model` with a feature dimension: the weight matrix.
+
+    `train` and `predict` read the model's `in_features` and dtype from it, so they
+    work for any `nn.Module` whose first 2-D parameter is the first layer's weight.
+
+    Args:
+        model: e.g. a `LinearModel` or an `nn.Linear`.
+
+    Returns:
+        The parameter itself (not a copy), of shape `(out_features, in_features)`.
+
+    Raises:
+        LinregError: if `model` has no 2-D parameter.
+
+    Examples:
+        >>> first_weight(torch.nn.Linear(3, 2)).shape
+        torch.Size([2, 3])
+    """
     for parameter in model.parameters():
         if parameter.ndim == 2:
             return parameter

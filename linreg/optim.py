@@ -33,8 +33,22 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 """The optimizers `make_optimizer` builds, by name (any case), and their torch classes."""
 
 
-def _canonical_name(name: str) -> str:
-    """The key of `OPTIMIZERS` that matches `name`, ignoring case."""
+def canonical_name(name: str) -> str:
+    """The key of `OPTIMIZERS` that matches `name`, ignoring case.
+
+    Args:
+        name: an optimizer's name in any letter case, e.g. `"adamw"`.
+
+    Returns:
+        The name as `OPTIMIZERS` spells it.
+
+    Raises:
+        LinregError: for an unknown name; the message suggests the closest one.
+
+    Examples:
+        >>> canonical_name("adamw")
+        'AdamW'
+    """
     by_lower = {key.lower(): key for key in OPTIMIZERS}
     key = by_lower.get(str(name).lower())
     if key is None:
@@ -75,7 +89,7 @@ def make_optimizer(
         linreg.checks.LinregError: SGD takes no argument 'betas'; it takes: lr, momentum, \
 dampening, weight_decay, nesterov, maximize, foreach, differentiable, fused
     """
-    key = _canonical_name(name)
+    key = canonical_name(name)
     cls = OPTIMIZERS[key]
     signature = inspect.signature(cls.__init__)
     accepted = [p for p in signature.parameters if p not in {"self", "params"}]

@@ -18,9 +18,7 @@ def _design(x: torch.Tensor, bias: bool) -> torch.Tensor:
     return torch.cat([x64, torch.ones(x.shape[0], 1, dtype=torch.float64)], dim=1)  # (N, in+1)
 
 
-def fit_closed_form(
-    x: torch.Tensor, y: torch.Tensor, bias: bool = True
-) -> tuple[torch.Tensor, torch.Tensor | None]:
+def fit_closed_form(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Solve least squares exactly with `torch.linalg.lstsq`.
 
     This is the answer gradient descent walks towards: the w and b that minimise
@@ -30,11 +28,10 @@ def fit_closed_form(
     Args:
         x: inputs of shape `(N, in_features)`.
         y: targets of shape `(N, out_features)`.
-        bias: fit a bias too (as `nn.Linear(bias=True)` does).
 
     Returns:
         `(weight, bias)` shaped like `nn.Linear`'s: `(out_features, in_features)`
-        and `(out_features,)`; `bias` is `None` when `bias=False`.
+        and `(out_features,)`.
 
     Raises:
         LinregError: if the data fails `check_data`.
@@ -49,11 +46,9 @@ def fit_closed_form(
     # "gelsd" (SVD) gives the minimum-norm answer, as numpy does, also for rank-deficient x
     # such as a repeated column. The CPU default "gelsy" returned wrong fits there
     # (pytorch/pytorch#187411: its pivot array was not reset).
-    design = _design(x, bias)
-    solution = torch.linalg.lstsq(design, y.double(), driver="gelsd").solution  # (in[+1], out)
+    design = _design(x, bias=True)
+    solution = torch.linalg.lstsq(design, y.double(), driver="gelsd").solution  # (in+1, out)
     weight = solution[: x.shape[1]].T.to(x.dtype).contiguous()  # (out, in)
-    if not bias:
-        return weight, None
     return weight, solution[-1].to(x.dtype)  # (out,)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +12,8 @@ import torch
 from torch import nn
 
 from linreg.checks import LinregError, check_data, check_positive_int
-from linreg.data import _batches
-from linreg.model import _first_weight
+from linreg.data import unchecked_minibatches
+from linreg.model import first_weight
 from linreg.optim import needs_closure
 from linreg.solve import stable_lr
 
@@ -84,10 +83,8 @@ def train(
     epochs: int,
     batch_size: int | None = None,
     *,
-    shuffle: bool = True,
     seed: int | None = None,
     callback: Callback | None = None,
-    progress: bool = False,
 ) -> History:
     """Train `model` on `(x, y)` with the lesson's loop.
 
@@ -105,11 +102,11 @@ def train(
         optimizer: built from `model.parameters()`.
         epochs: passes over the data, at least 1.
         batch_size: `None` for full batch (the lesson); otherwise minibatches of
-            this size, the last one keeping the remainder.
-        shuffle: with minibatches, draw a new order every epoch.
-        seed: seeds the shuffling; `None` uses the global RNG.
-        callback: called after every epoch; see `Callback`.
-        progress: print a progress line to stderr.
+            this size in a new random order every epoch, the last one keeping the
+            remainder.
+        seed: seeds the order of the minibatches; `None` uses the global RNG.
+        callback: called after every epoch as `callback(epoch, loss, model)`;
+            returning `True` stops the run (see `Callback`).
 
     Returns:
         The `History` of the run.
@@ -130,6 +127,19 @@ def train(
         >>> history = train(model, x, y, make_criterion("sum"), optimizer, epochs=1000)
         >>> print(f"w = {history.weight.item():.2f}, b = {history.bias.item():.2f}")
         w = 2.00, b = 0.00
+
+        A callback sees each epoch's loss and can stop the run, here early stopping
+        once the fit is good enough:
+
+        >>> def good_enough(epoch, loss, model):
+        ...     return loss < 1e-6
+        >>> model = LinearModel()
+        >>> optimizer = make_optimizer("SGD", model.parameters(), lr=0.01)
+        >>> history = train(
+        ...     model, x, y, make_criterion("sum"), optimizer, epochs=5000, callback=good_enough
+        ... )
+        >>> history.stopped_early, len(history.losses) < 5000, history.final_loss < 1e-6
+        (True, True, True)
     """
     epochs = check_positive_int(epochs, "epochs")
     if batch_size is not None:
@@ -141,7 +151,6 @@ def train(
     closure_needed = needs_closure(optimizer)
     weighted = getattr(criterion, "reduction", "mean") != "sum"
     generator = None if seed is None else torch.Generator().manual_seed(seed)
-    bar = _Progress(epochs) if progress else None
     start = time.perf_counter()
 
     def update(xb: torch.Tensor, yb: torch.Tensor) -> float:
@@ -172,7 +181,7 @@ def train(
             history.step_losses.append(value)
         else:
             value = 0.0
-            for xb, yb in _batches(x, y, batch_size, shuffle, generator):
+            for xb, yb in unchecked_minibatches(x, y, batch_size, True, generator):
                 batch_loss = update(xb, yb)
                 history.step_losses.append(batch_loss)
                 value += batch_loss * xb.shape[0] if weighted else batch_loss
@@ -182,15 +191,11 @@ def train(
         if not math.isfinite(value):
             history.seconds = time.perf_counter() - start
             _diverged(history, epoch, x, y, criterion, optimizer, batch_size, model)
-        if bar is not None:
-            bar.update(epoch + 1, value)
         if callback is not None and callback(epoch, value, model) and epoch + 1 < epochs:
             history.stopped_early = True
             break
 
     history.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
     if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
         _diverged(history, len(history.losses) - 1, x, y, criterion, optimizer, batch_size, model)
     _record_parameters(history, model)
@@ -205,7 +210,7 @@ def _check_fit(
     optimizer: torch.optim.Optimizer,
 ) -> None:
     """Refuse a model, criterion or optimizer that does not fit the data."""
-    weight = _first_weight(model)
+    weight = first_weight(model)
     if weight.shape[-1] != x.shape[1]:
         raise LinregError(
             f"the model expects {weight.shape[-1]} input feature(s) but x has {x.shape[1]} "
@@ -267,26 +272,3 @@ def _record_parameters(history: History, model: nn.Module) -> None:
             history.weight = parameter.detach().clone()
         elif history.bias is None and name.endswith("bias"):
             history.bias = parameter.detach().clone()
-
-
-class _Progress:
-    """A one-line progress display on stderr, redrawn at most ten times a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.last = 0.0
-
-    def update(self, done: int, loss: float) -> None:
-        now = time.perf_counter()
-        if now - self.last < 0.1 and done < self.total:
-            return
-        self.last = now
-        filled = 30 * done // self.total
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {done}/{self.total} loss {loss:.6g}"
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()

@@ -12,11 +12,6 @@ import torch
 from linreg import LinregError
 from linreg.checks import check_data, check_features, check_positive_int
 
-
-def test_linreg_error_is_a_value_error():
-    assert issubclass(LinregError, ValueError)
-
-
 # --- check_features --------------------------------------------------------------------
 
 

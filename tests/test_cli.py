@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
 import json
 import math
+import os
 import re
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pytest
@@ -578,3 +586,112 @@ def test_console_script_success(processes: dict[str, tuple[int, str, str]]) -> N
     assert (code, err) == (0, "")
     _, history = api_train(epochs=5)
     assert json.loads(out)["history"]["losses"] == history.losses
+
+
+# --------------------------------------------------------------------------- progress bar
+
+
+def epochs_lasting(seconds: float) -> int:
+    """How many epochs `linreg train` needs on the lesson's data to run at least `seconds`."""
+    x, y = linreg.lesson_data()
+    model = linreg.LinearModel()
+    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.01)
+    criterion = linreg.make_criterion("sum")
+    # the fastest of a few timings, so that a quieter machine later still needs the time
+    fastest = min(linreg.train(model, x, y, criterion, optimizer, 300).seconds for _ in range(3))
+    return max(2000, math.ceil(seconds / fastest * 300))
+
+
+def read_all(fd: int, into: list[bytes]) -> None:
+    """Read a pseudo-terminal's output until every writer has closed it."""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            return
+        if not chunk:
+            return
+        into.append(chunk)
+
+
+def run_with_stderr(stderr: TextIO, *args: str) -> tuple[int, str]:
+    """Run `linreg ARGS` in-process with this stderr; return (exit code, stdout)."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(list(args))
+    return code, stdout.getvalue()
+
+
+@pytest.fixture(scope="module")
+def long_runs() -> dict[str, tuple[int, str, str]]:
+    """`linreg train --json` for a second and a half, stderr a terminal or not."""
+    args = ["train", "--json", "--epochs", str(epochs_lasting(1.5))]
+    terminal, stderr_end = os.openpty()
+    # 80 columns, as a new pseudo-terminal has no size
+    fcntl.ioctl(stderr_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    drawn: list[bytes] = []
+    reader = threading.Thread(target=read_all, args=(terminal, drawn))
+    reader.start()
+    try:
+        with os.fdopen(stderr_end, "w", encoding="utf-8") as stderr:
+            assert stderr.isatty()
+            code, out = run_with_stderr(stderr, *args)
+    finally:
+        reader.join(timeout=10)
+        os.close(terminal)
+    results = {"terminal": (code, out, b"".join(drawn).decode())}
+    not_a_terminal = io.StringIO()
+    code, out = run_with_stderr(not_a_terminal, *args)
+    results["not a terminal"] = (code, out, not_a_terminal.getvalue())
+    return results
+
+
+def test_long_run_on_a_terminal_draws_a_progress_bar(
+    long_runs: dict[str, tuple[int, str, str]],
+) -> None:
+    code, out, err = long_runs["terminal"]
+    assert code == 0
+    history = json.loads(out)["history"]
+    epochs = len(history["losses"])
+    assert history["seconds"] > 1.0  # long enough for the bar's one-second delay
+    # tqdm's bar: " 42%|████▏     | 1234/3000 [00:01<00:01, 1200.00epoch/s, loss=0.0123]"
+    bars = re.findall(rf"\r\s*(\d+)%\|[^|\r]*\| (\d+)/{epochs} \[[^\]\r]*epoch/s, loss=", err)
+    assert bars, f"no progress bar in {err[:300]!r}"
+    assert all(int(done) <= epochs for _, done in bars)
+
+
+def test_long_run_not_on_a_terminal_prints_only_the_results(
+    long_runs: dict[str, tuple[int, str, str]],
+) -> None:
+    code, out, err = long_runs["not a terminal"]
+    assert (code, err) == (0, "")
+    history = json.loads(out)["history"]  # stdout is the results and nothing else
+    assert history["seconds"] > 1.0
+    # the bar only shows the run: with or without it, the same numbers
+    _, terminal_out, _ = long_runs["terminal"]
+    assert without_seconds(history) == without_seconds(json.loads(terminal_out)["history"])
+
+
+def test_short_run_on_a_terminal_shows_no_bar(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the default 100 epochs end long before tqdm's one-second delay
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = invoke(capsys, "train")
+    assert (code, err) == (0, "")
+    assert "w = " in out
+
+
+def test_import_linreg_and_its_cli_need_no_tqdm(tmp_path: Path) -> None:
+    # torch itself imports tqdm when it is installed (torch.hub), so block it instead:
+    # linreg imports tqdm only inside the command that draws the bar.
+    script = "import sys; sys.modules['tqdm'] = None; import linreg, linreg.cli; print('ok')"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")

@@ -95,16 +95,6 @@ def test_own_lr_wins_over_the_shared_lr():
     assert runs["SGD"].losses != separate_run("SGD", x, y, 0, 10, lr=0.05).losses
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
-def test_lr_none_keeps_torch_defaults(name):
-    x, y = linreg.lesson_data()
-    runs = compare([name], x, y, epochs=10, lr=None, seed=1)
-    default = separate_run(name, x, y, 1, 10)  # no lr: torch's default
-    assert runs[name].losses == default.losses
-    given_lr = compare([name], x, y, epochs=10, lr=0.5, seed=1)
-    assert given_lr[name].losses != runs[name].losses
-
-
 def test_compare_leaves_the_global_rng_alone():
     x, y = linreg.synthetic_data([1.0, 2.0], 0.5, n=12, noise=0.1, seed=0)
     before = torch.random.get_rng_state()

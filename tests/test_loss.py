@@ -11,7 +11,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
-from torch.nn import functional
 
 import linreg
 from linreg.loss import REDUCTIONS, legacy_reduction, make_criterion
@@ -30,13 +29,6 @@ def torch_reduction_and_warnings(size_average, reduce, reduction):
         warnings.simplefilter("always")
         criterion = nn.MSELoss(size_average=size_average, reduce=reduce, reduction=reduction)
     return criterion.reduction, caught
-
-
-def test_reductions_are_the_three_torch_accepts():
-    # The oracle is torch's own enum: each name must be valid there.
-    assert set(REDUCTIONS) == {"none", "mean", "sum"}
-    for reduction in REDUCTIONS:
-        torch.nn._reduction.get_enum(reduction)
 
 
 @pytest.mark.parametrize(("size_average", "reduce", "reduction"), LEGACY_CASES)
@@ -129,20 +121,6 @@ def test_make_criterion_without_legacy_arguments_does_not_warn():
         warnings.simplefilter("always")
         make_criterion("sum")
     assert caught == []
-
-
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("shape", [(5, 1), (7, 3)])
-def test_make_criterion_values_equal_functional_mse_loss(reduction, shape):
-    generator = torch.Generator().manual_seed(1)
-    prediction = torch.randn(shape, generator=generator)
-    target = torch.randn(shape, generator=generator)
-    ours = make_criterion(reduction)(prediction, target)
-    theirs = functional.mse_loss(prediction, target, reduction=reduction)
-    torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
-    # And the reduction really changes the number (not all three the same).
-    if reduction == "sum":
-        assert not torch.allclose(ours, functional.mse_loss(prediction, target, reduction="mean"))
 
 
 @pytest.mark.parametrize("bad", ["average", "Mean", "", "elementwise_mean"])

@@ -22,24 +22,13 @@ from linreg import (
 )
 
 
-def numpy_lstsq(x, y, bias=True):
+def numpy_lstsq(x, y):
     """The least-squares answer from numpy, independent of torch: (weight, bias)."""
-    design = x.double().numpy()
-    if bias:
-        design = np.hstack([design, np.ones((design.shape[0], 1))])
+    design = np.hstack([x.double().numpy(), np.ones((x.shape[0], 1))])
     solution, *_ = np.linalg.lstsq(design, y.double().numpy(), rcond=None)  # (p, out)
     in_features = x.shape[1]
     weight = torch.from_numpy(solution[:in_features].T.copy())
-    return weight, (torch.from_numpy(solution[in_features].copy()) if bias else None)
-
-
-def lesson_model_at(weight, bias, dtype=torch.float32):
-    model = LinearModel(weight.shape[1], weight.shape[0], bias=bias is not None).to(dtype)
-    with torch.no_grad():
-        model.linear.weight.copy_(weight)
-        if bias is not None:
-            model.linear.bias.copy_(bias)
-    return model
+    return weight, torch.from_numpy(solution[in_features].copy())
 
 
 # --- fit_closed_form ---------------------------------------------------------------
@@ -91,17 +80,6 @@ def test_closed_form_shapes_match_nn_linear(in_features, out_features):
     expected_w, expected_b = numpy_lstsq(x, y)
     torch.testing.assert_close(weight.double(), expected_w, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(bias.double(), expected_b, rtol=1e-5, atol=1e-5)
-
-
-def test_closed_form_without_bias_matches_lstsq_without_ones_column():
-    x, y = synthetic_data([1.5, -0.5], 3.0, n=40, noise=0.3, seed=7)
-    weight, bias = fit_closed_form(x, y, bias=False)
-    assert bias is None
-    expected_w, _ = numpy_lstsq(x, y, bias=False)
-    torch.testing.assert_close(weight.double(), expected_w, rtol=1e-5, atol=1e-5)
-    # The true bias is 3, so leaving it out must change the weights.
-    with_bias, _ = fit_closed_form(x, y, bias=True)
-    assert not torch.allclose(weight, with_bias, atol=1e-3)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
