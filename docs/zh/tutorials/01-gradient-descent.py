@@ -129,7 +129,7 @@ for epoch in range(100):
 print(f"after 100 epochs: w = {w:.4f}, b = {b:.4f}, loss = {losses[-1]:.6f}")
 
 # %% alt="手推梯度下降 100 轮的损失曲线，横轴为轮数：损失在前几轮急剧下降，之后曲线变得平缓，只缓慢下降。"
-linreg.plot_loss(losses, title="lr = 0.01")
+linreg.plot_loss(losses, title="lr = 0.01", lang="zh")
 
 # %% [markdown]
 # 损失起初下降很快，随后变慢。100 轮之后，$w$ 和 $b$ 已经接近 2 和 0，但还没有完全到达：教程 2 会解释为什么最后这段路走得这么慢。

@@ -113,7 +113,7 @@ with torch.no_grad():
 print(f"y_pred at x = 4: {y_test.item():.6f}")
 
 # %% alt="本课模型的损失曲线，横轴为轮数，用学习率为 0.01 的 SGD 训练 100 轮：损失在前几轮急剧下降，之后缓慢下降。"
-linreg.plot_loss(losses, title="SGD, lr = 0.01")
+linreg.plot_loss(losses, title="SGD, lr = 0.01", lang="zh")
 
 # %% [markdown]
 # ## 为什么要调用 `zero_grad`？
@@ -140,8 +140,9 @@ print(f"                    {model.linear.weight.item():.4f} with it")
 
 # %% alt="对数坐标下的两条损失曲线：调用 zero_grad 时损失稳步下降；不调用时损失在 100 轮里始终大起大落，大部分时间远高于前者，一直稳定不下来。"
 linreg.plot_comparison(
-    {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
+    {"调用 zero_grad()": losses, "不调用 zero_grad()": losses_no_zero},
     kind="overlay",
+    lang="zh",
 )
 
 # %% [markdown]

@@ -50,13 +50,13 @@ print(
 # 每个优化器一张小图，纵轴刻度各不相同：
 
 # %% alt="十二张小图排成网格，每个优化器一张，各画出学习率为 0.01 时训练 100 轮的损失曲线，纵轴刻度各不相同。"
-linreg.plot_comparison(runs, kind="grid")
+linreg.plot_comparison(runs, kind="grid", lang="zh")
 
 # %% [markdown]
 # 再把这些曲线画在同一张图上，损失轴取对数刻度，这样即使曲线之间相差好几个数量级，差别也一目了然：
 
 # %% alt="十二条损失曲线画在同一张图上，损失轴为对数刻度：Rprop 和 LBFGS 远远低于其他曲线，SGD 和 ASGD 停在 0.15 左右，Adagrad 和 Adadelta 几乎不动。"
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="zh")
 
 # %% [markdown]
 # ## 结果

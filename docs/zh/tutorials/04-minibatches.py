@@ -89,7 +89,7 @@ for name, run in runs.items():
 # 按轮数来看，小批量训练遥遥领先：同样遍历一遍数据，它们的更新次数分别是全批量的 16 倍和 500 倍。
 
 # %% alt="对数坐标下，全批量、批量 32 和批量 1 三次训练的损失随轮数的变化：批量 1 在第一轮内就降到很低，批量 32 随轮数稳步下降，两者都远低于全批量；全批量只是缓慢下降。"
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="zh")
 
 # %% [markdown]
 # ## 损失随更新次数的变化
@@ -97,7 +97,7 @@ linreg.plot_comparison(runs, kind="overlay")
 # 按更新次数来看，情况正好反过来。全批量的每一步用的是精确梯度，径直下坡；小批量的每一步用的是带噪声的估计，所以损失上下跳动。批量越小，路径越曲折；到了最小值附近，噪声会让损失始终无法完全稳定下来（在训练后期减小学习率就能解决）。三次训练的更新次数相差上千倍，所以横轴也用对数坐标。
 
 # %% alt="横纵轴均为对数坐标，损失随更新次数的变化：全批量（5 次更新）平稳下降；批量 32（80 次更新）降得更低，略有抖动；批量 1（2500 次更新）降得最低，到底部后一直剧烈抖动。"
-linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
+linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True, lang="zh")
 
 # %% [markdown]
 # 所以这是一种取舍：一边是廉价但带噪声的步子，一边是昂贵但精确的步子。在大规模数据上，廉价的步子优势明显，这正是几乎所有深度学习都用小批量训练的原因。
@@ -106,7 +106,7 @@ linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
 #
 # PyTorch 处理小批量的标准工具是 `DataLoader(TensorDataset(x, y))`。它很通用：可以从磁盘读取数据、解码图片，还能启动多个工作进程。但对已经在内存中的张量来说，这种通用性是有代价的：组装每一批数据时，它都要逐个样本地取出各行。`linreg.minibatches` 则每轮生成一个随机排列，再按它切片，得到的同样是随机打乱的批次。在构建本页的机器上，用 100,000 行数据、批量大小 1,024 跑一轮：
 
-# %%
+# %% tags=["varies"]
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
 
 start = time.perf_counter()
