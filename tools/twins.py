@@ -57,9 +57,7 @@ def check_same_program(first: Sequence[str], second: Sequence[str]) -> None:
                     f"against {b.splitlines()[other_line - 1].strip()!r}"
                 )
         if len(ours) != len(theirs):
-            raise TwinError(
-                f"code cell {number} has {len(ours)} statements against {len(theirs)}"
-            )
+            raise TwinError(f"code cell {number} has {len(ours)} statements against {len(theirs)}")
 
 
 def numbers(text: str) -> list[str]:
