@@ -5,27 +5,26 @@ shows once in a notebook (as the cell's value) and never touches pyplot's global
 state. matplotlib is imported by this module only, which `import linreg` loads on
 first use of a plot function, so `import linreg` stays cheap.
 
-Axis labels are English unless the environment variable `LINREG_LANG` is `zh`,
-which gives Chinese labels (the Chinese site sets it; a CJK font such as Noto Sans
-CJK SC must then be installed). Every label can also be passed explicitly.
+Every word on a figure comes from the arguments: titles and labels can be passed
+explicitly, and `lang` picks the language of the default labels, English (`"en"`)
+or Chinese (`"zh"`; a CJK font such as Noto Sans CJK SC must then be installed):
+
+    linreg.plot_loss(history, title="SGD，lr = 0.01", lang="zh")  # 轮（epoch） / 损失
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import io
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import matplotlib
 import torch
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 from torch import nn
 
 from linreg.checks import LinregError, check_data
@@ -36,7 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_comparison", "plot_fit", "plot_loss", "save_figure"]
 
-_LABELS = {
+Language = Literal["en", "zh"]
+
+# The default labels in each language `lang` can pick.
+LABELS: dict[str, dict[str, str]] = {
     "en": {
         "epoch": "epoch",
         "update": "update (step)",
@@ -54,9 +56,15 @@ _LABELS = {
 }
 
 
-def _label(key: str) -> str:
-    """A default label in the language chosen by `LINREG_LANG` (English otherwise)."""
-    return _LABELS.get(os.environ.get("LINREG_LANG", "en"), _LABELS["en"])[key]
+def default_labels(lang: str) -> dict[str, str]:
+    """The default labels in `lang` (`"en"` or `"zh"`).
+
+    Raises:
+        LinregError: for another language.
+    """
+    if lang not in LABELS:
+        raise LinregError(f"unknown lang={lang!r}: choose 'en' or 'zh'")
+    return LABELS[lang]
 
 
 # Metadata that would differ between runs (dates) or versions is left out, so the
@@ -69,44 +77,13 @@ _METADATA: dict[str, dict[str, str | None]] = {
 
 
 class _Figure(Figure):
-    """A Figure that Jupyter shows as a PNG even when pyplot was never imported.
-
-    When `LINREG_FIGURE_TRANSLATIONS` names languages (e.g. `zh`), the notebook output
-    also carries the figure drawn with that language's default labels, under the
-    MIME type `image/x-linreg-<lang>+png`: the site renders one execution of a
-    tutorial in both languages.
-    """
+    """A Figure that Jupyter shows as a PNG even when pyplot was never imported."""
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
         _reset_layout(self)
         self.savefig(buffer, format="png", metadata=_METADATA["png"])
         return buffer.getvalue()
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        bundle = {"image/png": base64.b64encode(self._repr_png_()).decode("ascii")}
-        for lang in filter(None, os.environ.get("LINREG_FIGURE_TRANSLATIONS", "").split(",")):
-            if lang in _LABELS:
-                with _translated(self, lang):
-                    png = self._repr_png_()
-                bundle[f"image/x-linreg-{lang}+png"] = base64.b64encode(png).decode("ascii")
-        return bundle
-
-
-@contextlib.contextmanager
-def _translated(fig: Figure, lang: str) -> Iterator[None]:
-    """Temporarily replace the default labels of `fig` by those of `lang`."""
-    current = _LABELS.get(os.environ.get("LINREG_LANG", "en"), _LABELS["en"])
-    table = {current[key]: _LABELS[lang][key] for key in current}
-    changed = [text for text in fig.findobj(Text) if text.get_text() in table]
-    originals = [text.get_text() for text in changed]
-    for text in changed:
-        text.set_text(table[text.get_text()])
-    try:
-        yield
-    finally:
-        for text, original in zip(changed, originals, strict=True):
-            text.set_text(original)
 
 
 def _new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
@@ -166,6 +143,7 @@ def plot_loss(
     xlog: bool = False,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    lang: Language = "en",
 ) -> Figure:
     """Plot the loss against the epoch, as the lesson does.
 
@@ -179,20 +157,23 @@ def plot_loss(
             very different lengths can be read on one plot.
         xlabel: the x-axis label; "epoch" (or "update") by default.
         ylabel: the y-axis label; "loss" by default.
+        lang: the language of the default labels: `"en"`, or `"zh"` for 轮（epoch）
+            (更新次数（step）) and 损失.
 
     Returns:
         The figure.
 
     Raises:
-        LinregError: if there are no losses to plot.
+        LinregError: if there are no losses to plot, or for an unknown `lang`.
     """
+    labels = default_labels(lang)
     losses = _losses(run, per)
     if not losses:
         raise LinregError("there are no losses to plot: train for at least one epoch")
     fig = _new_figure()
     ax = fig.add_subplot()
     _draw_curve(ax, losses, log, xlog=xlog)
-    ax.set(xlabel=xlabel or _label(per), ylabel=ylabel or _label("loss"))
+    ax.set(xlabel=xlabel or labels[per], ylabel=ylabel or labels["loss"])
     if title:
         ax.set_title(title)
     return fig
@@ -208,6 +189,7 @@ def plot_comparison(
     xlabel: str | None = None,
     ylabel: str | None = None,
     columns: int = 4,
+    lang: Language = "en",
 ) -> Figure:
     """Plot the loss curves of several optimizers.
 
@@ -222,13 +204,16 @@ def plot_comparison(
         xlabel: the x-axis label; "epoch" (or "update") by default.
         ylabel: the y-axis label; "loss" by default.
         columns: plots per row in the grid.
+        lang: the language of the default labels, as in `plot_loss`.
 
     Returns:
         The figure.
 
     Raises:
-        LinregError: for an empty mapping, a run without losses or an unknown `kind`.
+        LinregError: for an empty mapping, a run without losses, an unknown `kind`
+            or an unknown `lang`.
     """
+    labels = default_labels(lang)
     if kind not in ("grid", "overlay"):
         raise LinregError(f"unknown kind {kind!r}: choose 'grid' or 'overlay'")
     if not runs:
@@ -239,8 +224,8 @@ def plot_comparison(
             raise LinregError(f"the run {name!r} has no losses: train for at least one epoch")
     if log is None:
         log = kind == "overlay"
-    xlabel = xlabel or _label(per)
-    ylabel = ylabel or _label("loss")
+    xlabel = xlabel or labels[per]
+    ylabel = ylabel or labels["loss"]
     if kind == "overlay":
         fig = _new_figure(7.5, 4.5)
         ax = fig.add_subplot()
@@ -270,6 +255,7 @@ def plot_fit(
     xlabel: str = "x",
     ylabel: str = "y",
     title: str | None = None,
+    lang: Language = "en",
 ) -> Figure:
     """Plot the data points and the model's line through them.
 
@@ -280,14 +266,16 @@ def plot_fit(
         xlabel: the x-axis label.
         ylabel: the y-axis label.
         title: the title.
+        lang: the language of the legend: `"en"`, or `"zh"` for 数据 and 拟合直线.
 
     Returns:
         The figure.
 
     Raises:
         LinregError: if the data fails `check_data` or has more than one feature
-            or target.
+            or target, or for an unknown `lang`.
     """
+    labels = default_labels(lang)
     x, y = check_data(x, y)
     if x.shape[1] != 1 or y.shape[1] != 1:
         raise LinregError(
@@ -301,9 +289,9 @@ def plot_fit(
         line = model(grid)
     fig = _new_figure()
     ax = fig.add_subplot()
-    ax.plot(grid.flatten().tolist(), line.flatten().tolist(), color="C1", label=_label("fit"))
+    ax.plot(grid.flatten().tolist(), line.flatten().tolist(), color="C1", label=labels["fit"])
     ax.scatter(
-        x.flatten().tolist(), y.flatten().tolist(), color="C0", zorder=3, label=_label("data")
+        x.flatten().tolist(), y.flatten().tolist(), color="C0", zorder=3, label=labels["data"]
     )
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)

@@ -382,6 +382,31 @@ def test_language_switcher_keeps_the_page(browser: SiteBrowser, path: str) -> No
     assert log.external == log.failed == log.console == []
 
 
+# A section deep in a page, in each kind of page: the switch lands on it.
+DEEP_ANCHORS = [
+    "en/tutorials/02-pytorch-lesson/#4-the-training-loop",
+    "en/torch/mseloss/#input-and-target-shapes",
+    "en/reference/train/#linreg.train.train",
+]
+
+
+@pytest.mark.parametrize("address", DEEP_ANCHORS)
+def test_language_switcher_keeps_the_section(browser: SiteBrowser, address: str) -> None:
+    path, _, anchor = address.partition("#")
+    with browser.context() as (page, log):
+        page.goto(browser.base + address, wait_until="networkidle")
+        _choose_language(page, "zh")
+        page.wait_for_url(f"{browser.base}zh/{path.removeprefix('en/')}#{anchor}")
+        page.wait_for_load_state("networkidle")
+        page.evaluate(_STILL)
+        # The section is where the reader was: its heading at the top of the window.
+        top = page.locator(f"[id='{anchor}']").evaluate("e => e.getBoundingClientRect().top")
+        heading = page.locator(f"[id='{anchor}']").inner_text()
+    assert log.external == log.failed == log.console == []
+    assert 0 <= top < 200, f"the section is {top:.0f} px from the top of the window"
+    assert heading.strip()
+
+
 def _article_text(browser: SiteBrowser, path: str) -> str:
     """The text of a page's article (its content, without the navigation around it)."""
     _, _, body = browser.fetch(browser.base + path)

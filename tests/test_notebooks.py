@@ -36,7 +36,7 @@ CASES = [(lang, path.name) for lang in notebooks.LANGUAGES for path in notebooks
 def _run(lang: str, name: str) -> dict[str, str]:
     """Execute (or fetch from the cache) one tutorial; return its texts by kind."""
     path = notebooks.DOCS / lang / "tutorials" / name
-    notebook = notebooks.page_notebook(path, lang)
+    notebook = notebooks.page_notebook(path)
     notebooks.check_outputs(notebook, path)
     texts = {"stdout": "", "stderr": "", "error": "", "images": 0}
     for cell in notebook.cells:
@@ -60,12 +60,10 @@ def _lesson(seed: int = 0, epochs: int = 100) -> linreg.History:
 
 @pytest.fixture(scope="module")
 def executed_all() -> None:
-    """Run the notebooks not yet in the cache two at a time (one per core).
-
-    Each tutorial runs once; both languages' pages are made from that execution.
-    """
+    """Run the notebooks not yet in the cache two at a time (one per core)."""
+    every = [path for lang in notebooks.LANGUAGES for path in notebooks.sources(lang)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda path: notebooks.page_notebook(path, "en"), notebooks.sources("en")))
+        list(pool.map(notebooks.cached_run, every))
 
 
 @pytest.fixture(params=CASES, ids=[f"{lang}-{name}" for lang, name in CASES])
@@ -190,48 +188,87 @@ def test_a_broken_rule_fails_the_notebook(tmp_path: Path, source: str, message: 
     path = tmp_path / "01-broken.py"
     path.write_text(source, encoding="utf-8")
     with pytest.raises(notebooks.NotebookError, match=message):
-        notebooks.run_notebook(path, "en")
+        notebooks.run_notebook(path)
 
 
 def test_the_cache_key_changes_when_linreg_changes(tmp_path: Path, monkeypatch) -> None:
     source = notebooks.sources("en")[0]
-    before = notebooks.fingerprint(source, "en")
+    before = notebooks.fingerprint(source)
     fake_root = tmp_path / "root"
     (fake_root / "linreg").mkdir(parents=True)
     for module in (ROOT / "linreg").glob("*.py"):
         (fake_root / "linreg" / module.name).write_bytes(module.read_bytes())
     monkeypatch.setattr(notebooks, "ROOT", fake_root)
-    assert notebooks.fingerprint(source, "en") == before
+    assert notebooks.fingerprint(source) == before
     train = fake_root / "linreg" / "train.py"
     train.write_text(train.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
-    assert notebooks.fingerprint(source, "en") != before
+    assert notebooks.fingerprint(source) != before
 
 
-def test_chinese_pages_get_chinese_figures_from_the_shared_execution() -> None:
-    path = notebooks.DOCS / "zh" / "tutorials" / "02-pytorch-lesson.py"
-    notebook = notebooks.page_notebook(path, "zh")
-    assert notebook.cells[0].source.startswith("# 用 PyTorch")  # the Chinese prose
-    english = notebooks.DOCS / "en" / "tutorials" / path.name
-    en = notebooks.to_markdown(notebooks.page_notebook(english, "en"), "t", lang="en").images
-    zh = notebooks.to_markdown(notebook, "t", lang="zh").images
+def test_each_language_shows_the_figures_its_own_code_drew(executed_all: None) -> None:
+    pages = {
+        lang: notebooks.to_markdown(
+            notebooks.page_notebook(notebooks.DOCS / lang / "tutorials" / "02-pytorch-lesson.py"),
+            "t",
+        )
+        for lang in notebooks.LANGUAGES
+    }
+    assert "# 用 PyTorch" in pages["zh"].markdown  # the Chinese prose
+    en, zh = pages["en"].images, pages["zh"].images
     assert en.keys() == zh.keys()
+    assert en  # the page has figures
     assert all(en[name] != zh[name] for name in en)  # labels differ, so the pixels do
     assert {Image.open(io.BytesIO(png)).mode for png in [*en.values(), *zh.values()]} == {"P"}
 
 
-def test_a_translation_with_different_code_is_refused(tmp_path: Path) -> None:
-    english = notebooks.page_notebook(notebooks.sources("en")[0], "en")
-    twin = tmp_path / notebooks.sources("en")[0].name
-    text = notebooks.sources("zh")[0].read_text(encoding="utf-8")
-    twin.write_text(text.replace("import torch", "import torch as t", 1), encoding="utf-8")
-    with pytest.raises(notebooks.NotebookError, match="differ from the English twin"):
-        notebooks.with_outputs(english, twin)
+def _twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, en: str, zh: str) -> Path:
+    """A tutorial pair in a docs folder of its own; returns the English source."""
+    for lang, text in (("en", en), ("zh", zh)):
+        folder = tmp_path / lang / "tutorials"
+        folder.mkdir(parents=True)
+        (folder / "01-pair.py").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(notebooks, "DOCS", tmp_path)
+    monkeypatch.setattr(notebooks, "CACHE", tmp_path / "cache")
+    return tmp_path / "en" / "tutorials" / "01-pair.py"
+
+
+def test_twins_that_differ_in_words_only_make_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = '# %%\ntotal = 2 + 2  # four\nprint("total:", total)\n'
+    chinese = '# %%\ntotal = 2 + 2  # 四\nprint("合计：", total)\n'
+    page = notebooks.page_notebook(_twins(tmp_path, monkeypatch, english, chinese))
+    assert page.cells[0].outputs[0].text == "total: 4\n"
+
+
+@pytest.mark.parametrize(
+    ("chinese", "message"),
+    [
+        pytest.param(
+            '# %%\ntotal = 2 + 3  # 四\nprint("合计：", total)\n',
+            r"code cell 1 differs in more than comments and strings: "
+            r"'total = 2 \+ 2  # four' against 'total = 2 \+ 3  # 四'",
+            id="code",
+        ),
+        pytest.param(
+            '# %%\ntotal = 2 + 2  # 四\nprint("第 2 次合计：", total)\n',
+            r"code cell 1 printed different numbers: 4 against 2",
+            id="numbers",
+        ),
+    ],
+)
+def test_twins_that_differ_otherwise_fail_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chinese: str, message: str
+) -> None:
+    english = '# %%\ntotal = 2 + 2  # four\nprint("total:", total)\n'
+    with pytest.raises(notebooks.NotebookError, match=message):
+        notebooks.page_notebook(_twins(tmp_path, monkeypatch, english, chinese))
 
 
 FIGURES = {
-    "loss": lambda runs: linreg.plot_loss(runs["SGD"], title="SGD, lr = 0.01"),
-    "grid": lambda runs: linreg.plot_comparison(runs, kind="grid"),
-    "overlay": lambda runs: linreg.plot_comparison(runs, kind="overlay"),
+    "loss": lambda runs, lang: linreg.plot_loss(runs["SGD"], title="SGD, lr = 0.01", lang=lang),
+    "grid": lambda runs, lang: linreg.plot_comparison(runs, kind="grid", lang=lang),
+    "overlay": lambda runs, lang: linreg.plot_comparison(runs, kind="overlay", lang=lang),
 }
 
 
@@ -244,13 +281,10 @@ def optimizer_runs() -> dict[str, linreg.History]:
     )
 
 
-def _draw(
-    figure: str, lang: str, runs: dict[str, linreg.History], monkeypatch: pytest.MonkeyPatch
-) -> bytes:
+def _draw(figure: str, lang: str, runs: dict[str, linreg.History]) -> bytes:
     """A tutorial's figure as the kernel draws it: the site's style, labels in `lang`."""
-    monkeypatch.setenv("LINREG_LANG", lang)
     with matplotlib.rc_context(fname=str(notebooks.MATPLOTLIBRC)):
-        return FIGURES[figure](runs)._repr_png_()
+        return FIGURES[figure](runs, lang)._repr_png_()
 
 
 def _pixels(png: bytes, mode: str = "RGB") -> np.ndarray:
@@ -263,9 +297,8 @@ def test_compact_png_is_smaller_and_looks_the_same(
     figure: str,
     lang: str,
     optimizer_runs: dict[str, linreg.History],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original = _draw(figure, lang, optimizer_runs, monkeypatch)
+    original = _draw(figure, lang, optimizer_runs)
     compact = notebooks.compact_png(original)
     # Measured: 2.0x (loss curve), 2.8x (grid), 3.6x (overlay) smaller.
     assert len(compact) < 0.6 * len(original)

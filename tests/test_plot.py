@@ -57,10 +57,7 @@ def assert_valid(path: Path, fmt: str) -> None:
 # --------------------------------------------------------------------------- plot_loss
 
 
-def test_plot_loss_draws_the_losses(
-    runs: dict[str, linreg.History], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("LINREG_LANG", raising=False)  # English default labels
+def test_plot_loss_draws_the_losses(runs: dict[str, linreg.History]) -> None:
     history = runs["SGD"]
     for run in (history, history.losses, tuple(history.losses)):
         fig = plot_loss(run)
@@ -371,3 +368,47 @@ def test_xlog_draws_the_ith_value_at_i_plus_one_on_a_log_axis() -> None:
     assert single.get_xscale() == "log"
     assert list(single.lines[0].get_xdata()) == [1, 2, 3]
     assert linreg.plot_loss([3.0, 2.0]).axes[0].get_xscale() == "linear"
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def _texts(fig: Figure) -> set[str]:
+    texts = set()
+    for ax in fig.axes:
+        texts |= {ax.get_xlabel(), ax.get_ylabel()}
+        legend = ax.get_legend()
+        if legend is not None:
+            texts |= {t.get_text() for t in legend.get_texts()}
+    return texts - {""}
+
+
+def test_lang_picks_the_default_labels(runs: dict[str, linreg.History]) -> None:
+    x, y = linreg.lesson_data()
+    model = linreg.LinearModel()
+    figures = {
+        lang: [
+            plot_loss(runs["SGD"], lang=lang),
+            plot_loss(runs["SGD"], per="update", lang=lang),
+            plot_comparison(runs, lang=lang),
+            plot_fit(x, y, model, lang=lang),
+        ]
+        for lang in ("en", "zh")
+    }
+    english = set().union(*map(_texts, figures["en"]))
+    chinese = set().union(*map(_texts, figures["zh"]))
+    assert {"epoch", "update (step)", "loss", "data", "fitted line"} <= english
+    assert {"轮（epoch）", "更新次数（step）", "损失", "数据", "拟合直线"} <= chinese
+    assert english & chinese == {"x", "y"}  # plot_fit's own axis labels, given as arguments
+
+
+def test_labels_given_win_over_the_language(runs: dict[str, linreg.History]) -> None:
+    fig = plot_loss(runs["SGD"], xlabel="第几轮", ylabel="误差", lang="en")
+    assert _texts(fig) == {"第几轮", "误差"}
+
+
+@pytest.mark.parametrize("plot", [plot_loss, plot_comparison])
+def test_unknown_lang_is_refused(runs: dict[str, linreg.History], plot: object) -> None:
+    run = runs["SGD"] if plot is plot_loss else runs
+    with pytest.raises(linreg.LinregError, match=r"unknown lang='fr': choose 'en' or 'zh'"):
+        plot(run, lang="fr")  # type: ignore[operator]

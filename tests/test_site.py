@@ -94,6 +94,21 @@ def test_every_page_exists_in_both_languages(site: Path) -> None:
     assert (site / "index.html").exists(), "the root page that redirects to a language"
 
 
+HEADING_ID = re.compile(r'<h([1-6])[^>]*\sid="([^"]+)"')
+
+
+def test_headings_have_the_same_ids_in_both_languages(site: Path) -> None:
+    # The language switch keeps the address's #anchor: the section must exist there too.
+    pages = [p.relative_to(site / "en") for p in _html_pages(site, "en")]
+    compared = 0
+    for page in pages:
+        en = HEADING_ID.findall((site / "en" / page).read_text(encoding="utf-8"))
+        zh = HEADING_ID.findall((site / "zh" / page).read_text(encoding="utf-8"))
+        assert zh == en, f"{page}: pin the English ids on the Chinese headings ({{ #id }})"
+        compared += len(en)
+    assert compared > 100
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_html_lang_matches_the_language(site: Path, lang: str) -> None:
     for path in _html_pages(site, lang):

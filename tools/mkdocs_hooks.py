@@ -27,7 +27,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -78,14 +78,14 @@ def _lesson_figure(lang: str) -> bytes:
 
     import linreg
 
-    os.environ["LINREG_LANG"] = lang  # this build's process only: picks the axis labels
     x, y = linreg.lesson_data()
     torch.manual_seed(0)
     model = linreg.LinearModel()
     optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.01)
     history = linreg.train(model, x, y, linreg.make_criterion("sum"), optimizer, epochs=100)
     with matplotlib.rc_context(fname=str(notebooks.MATPLOTLIBRC)):
-        figure = linreg.plot_loss(history, title="SGD, lr = 0.01")
+        labels: Literal["en", "zh"] = "zh" if lang == "zh" else "en"
+        figure = linreg.plot_loss(history, title="SGD, lr = 0.01", lang=labels)
         with tempfile.TemporaryDirectory() as folder:
             path = linreg.save_figure(figure, Path(folder) / "loss.png", dpi=120)
             return notebooks.compact_png(path.read_bytes())
@@ -107,9 +107,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     lang = _language(config)
     execute = os.environ.get("LINREG_EXECUTE", "1") != "0"
     sources = notebooks.sources(lang)
-    # The two language builds run side by side and share the executions (a lock per
-    # notebook): English starts from the first tutorial, Chinese from the last.
-    order = sources if lang == notebooks.SOURCE_LANGUAGE else sources[::-1]
+    # The two language builds run side by side; each page needs both languages' runs,
+    # which the builds share (a lock per notebook): English starts from the first
+    # tutorial, Chinese from the last, so each build runs about half of them.
+    order = sources if lang == "en" else sources[::-1]
     workers = int(os.environ.get("LINREG_NOTEBOOK_WORKERS", "2"))
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     _TUTORIALS.clear()
@@ -119,7 +120,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if original is not None:
             files.remove(original)
         future = (
-            pool.submit(notebooks.page_notebook, source, lang)
+            pool.submit(notebooks.page_notebook, source)
             if execute
             else pool.submit(notebooks.read_source, source)
         )
@@ -141,7 +142,7 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     source, future, execute, files = entry
     lang = _language(config)
     rendered = notebooks.to_markdown(
-        future.result(), source.stem, has_outputs=execute, download_label=DOWNLOAD[lang], lang=lang
+        future.result(), source.stem, has_outputs=execute, download_label=DOWNLOAD[lang]
     )
     for name, data in rendered.images.items():
         files.append(File.generated(config, f"tutorials/img/{name}", content=data))

@@ -7,16 +7,21 @@ MkDocs and Material render like any other page (code copy buttons, math, heading
 ids, search, dark mode), with each figure saved as a PNG file with alt text,
 re-encoded with a palette of 256 colours to weigh less than half as much (`compact_png`).
 
-The two languages share their code cells (a test and this module enforce it), so a
-tutorial is executed once, from its English source, with figures drawn in both
-languages (`LINREG_FIGURE_TRANSLATIONS`); the Chinese page takes its prose and alt
-texts from the Chinese source and its outputs from that execution.
+Each language's source is run on its own: the Chinese page shows what its own code
+printed and drew, with Chinese comments, labels and figures. The two sources must
+be one program that prints the same numbers (tools/twins.py): `page_notebook`
+checks both before a page is made, and fails the build naming the cell.
 
 The build fails loudly when a cell raises, when a cell writes to stderr (a
 warning), when a figure has no alt text, or when a cell tagged as expecting an
 error or a warning does not produce one. Results are cached under `.cache/`,
-keyed on the notebook, every file of `linreg`, this file, the matplotlib style,
-the torch version and the language: a changed `train()` means a re-run.
+keyed on the notebook, every file of `linreg`, this file, the matplotlib style
+and the torch version: a changed `train()` means a re-run.
+
+The functions, in the order a build uses them: `sources` (a language's tutorials),
+`page_notebook` (what a page shows, its twin checked), `cached_run` (a run, from the
+cache or `run_notebook`: a fresh kernel, then `check_outputs`), `to_markdown` (the
+page and its figures) and `download` (the .ipynb a learner gets).
 """
 
 from __future__ import annotations
@@ -38,17 +43,19 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from PIL import Image
 
+from tools import twins
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CACHE = ROOT / ".cache" / "notebooks"
 MATPLOTLIBRC = DOCS / "matplotlibrc"
 LANGUAGES = ("en", "zh")
-SOURCE_LANGUAGE = "en"  # the language whose source is executed
 
 # Cell tags a tutorial may use.
 RAISES = "raises-exception"  # the cell must raise; the error is shown (nbclient's own tag)
 WARNS = "warns"  # the cell must write to stderr (a warning); it is shown
 HIDE_INPUT = "hide-input"  # show the outputs only
+VARIES = twins.VARIES  # the cell prints timings: its numbers differ between runs
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -75,7 +82,7 @@ def sources(lang: str) -> list[Path]:
     return sorted((DOCS / lang / "tutorials").glob("[0-9][0-9]-*.py"))
 
 
-def fingerprint(path: Path, lang: str) -> str:
+def fingerprint(path: Path) -> str:
     """A key that changes whenever the notebook's outputs could change."""
     import torch
 
@@ -84,27 +91,27 @@ def fingerprint(path: Path, lang: str) -> str:
     for item in inputs:
         digest.update(item.name.encode())
         digest.update(item.read_bytes())
-    digest.update(f"torch {torch.__version__} lang {lang}".encode())
+    digest.update(f"torch {torch.__version__}".encode())
     return digest.hexdigest()[:16]
 
 
-def kernel_environment(lang: str) -> dict[str, str]:
-    """The kernel's environment: our matplotlib style, the languages of the figures."""
+def kernel_environment() -> dict[str, str]:
+    """The kernel's environment: our matplotlib style, this tree's `linreg`."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # "Agg" there would swallow the inline figures
     env["MATPLOTLIBRC"] = str(MATPLOTLIBRC)
-    env["LINREG_LANG"] = lang
-    env["LINREG_FIGURE_TRANSLATIONS"] = ",".join(x for x in LANGUAGES if x != lang)
+    # The kernel starts in the tutorial's folder: `linreg` must come from this tree
+    # (a scratch copy's too), not from wherever the venv's editable install points.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONHASHSEED"] = "0"
     return env
 
 
-def run_notebook(path: Path, lang: str, timeout: int = 600) -> nbformat.NotebookNode:
+def run_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     """Run a tutorial in a fresh kernel and check its outputs.
 
     Args:
         path: the percent-format source.
-        lang: `'en'` or `'zh'`, passed to the kernel as `LINREG_LANG`.
         timeout: seconds allowed per cell.
 
     Returns:
@@ -122,7 +129,7 @@ def run_notebook(path: Path, lang: str, timeout: int = 600) -> nbformat.Notebook
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
-        client.execute(env=kernel_environment(lang))
+        client.execute(env=kernel_environment())
     except CellExecutionError as err:
         raise NotebookError(f"{_relative(path)}: a cell failed:\n{_plain(str(err))}") from None
     check_outputs(notebook, path)
@@ -166,7 +173,6 @@ def to_markdown(
     *,
     has_outputs: bool = True,
     download_label: str | None = None,
-    lang: str = SOURCE_LANGUAGE,
 ) -> Page:
     """Render a notebook as Markdown for MkDocs.
 
@@ -176,7 +182,6 @@ def to_markdown(
         has_outputs: whether the notebook was run; a preview says outputs are missing.
         download_label: if given, a button with this text linking `<stem>.ipynb`
             follows the page's title.
-        lang: the page's language; picks the figures drawn with its labels.
 
     Returns:
         The page text and the PNG files it refers to (relative to the page).
@@ -197,7 +202,7 @@ def to_markdown(
         outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
         for index, output in enumerate(outputs):
             name = f"{stem}-{number}-{index}"
-            parts.extend(_render_output(output, cell, name, page, lang))
+            parts.extend(_render_output(output, cell, name, page))
     if download_label:
         button = f"[:material-download: {download_label}]({stem}.ipynb){{ .md-button download }}"
         title, _, rest = parts[0].partition("\n")
@@ -224,7 +229,7 @@ def _merge_streams(cell: Any) -> list[Any]:
     return merged
 
 
-def _render_output(output: Any, cell: Any, name: str, page: Page, lang: str) -> list[str]:
+def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
     kind = output.output_type
     if kind == "stream":
         if output.name == "stderr":
@@ -235,8 +240,7 @@ def _render_output(output: Any, cell: Any, name: str, page: Page, lang: str) -> 
     data = output.get("data", {})
     if "image/png" in data:
         file_name = f"{name}.png"
-        image = data.get(f"image/x-linreg-{lang}+png", data["image/png"])
-        page.images[file_name] = base64.b64decode(image)  # compacted when cached
+        page.images[file_name] = base64.b64decode(data["image/png"])  # compacted when cached
         alt = cell.metadata["alt"].replace("]", "\\]")
         return [f"![{alt}](img/{file_name}){{ .nb-figure }}"]
     if "text/markdown" in data:
@@ -324,67 +328,91 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def page_notebook(path: Path, lang: str) -> nbformat.NotebookNode:
-    """The notebook the page of `path` shows: its cells, with the outputs of a run.
-
-    The run is the English twin's (`cached_run`); for another language its outputs
-    go with the cells of `path` (see `with_outputs`).
-    """
-    source = DOCS / SOURCE_LANGUAGE / path.relative_to(DOCS / lang)
-    notebook = cached_run(source)
-    return notebook if lang == SOURCE_LANGUAGE else with_outputs(notebook, path)
+def twin(path: Path) -> Path:
+    """The same tutorial in the other language."""
+    lang = path.parent.parent.name
+    other = next(x for x in LANGUAGES if x != lang)
+    return DOCS / other / path.relative_to(DOCS / lang)
 
 
-def with_outputs(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """The cells of `path` (another language) with the outputs of `notebook`, a run.
+def page_notebook(path: Path) -> nbformat.NotebookNode:
+    """The run of `path` that its page shows, once its twin is checked against it.
+
+    Both languages run (or come from the cache); then the two must be one program
+    that printed the same numbers (tools/twins.py).
 
     Raises:
-        NotebookError: if the two do not have the same cells and code.
+        NotebookError: if a run fails, or the twins differ (naming the cell).
     """
-    twin = read_source(path)
-    kinds = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in twin.cells]
-    expected = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in notebook.cells]
-    if kinds != expected:
-        raise NotebookError(f"{_relative(path)}: its cells or code differ from the English twin")
-    for cell, executed_cell in zip(twin.cells, notebook.cells, strict=True):
-        if cell.cell_type == "code":
-            cell.outputs = executed_cell.outputs
-            cell.execution_count = executed_cell.execution_count
-    check_outputs(twin, path)
-    return twin
+    other = twin(path)
+    if not other.exists():
+        raise NotebookError(f"{_relative(path)} has no twin: write {_relative(other)}")
+    code = [_code(read_source(p)) for p in (path, other)]
+    try:
+        twins.check_same_program(*code)
+    except twins.TwinError as err:
+        raise NotebookError(f"{_relative(path)} and {_relative(other)}: {err}") from None
+    run, other_run = cached_run(path), cached_run(other)
+    varies = [VARIES in cell.metadata.get("tags", []) for _, cell in _code_cells(run)]
+    try:
+        twins.check_same_numbers(_printed(run), _printed(other_run), varies)
+    except twins.TwinError as err:
+        raise NotebookError(f"{_relative(path)} and {_relative(other)}: {err}") from None
+    return run
+
+
+def _code(notebook: nbformat.NotebookNode) -> list[str]:
+    return [str(cell.source) for _, cell in _code_cells(notebook)]
+
+
+def _printed(notebook: nbformat.NotebookNode) -> list[str]:
+    """What each code cell printed: its text outputs, warnings and errors."""
+    texts = []
+    for _, cell in _code_cells(notebook):
+        parts = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                text = output.text if output.name == "stdout" else _warning_text(output.text)
+                parts.append(_plain(text))
+            elif output.output_type == "error":
+                parts.append(f"{output.ename}: {_plain(output.evalue)}")
+            else:
+                parts.append(str(output.get("data", {}).get("text/plain", "")))
+        texts.append("\n".join(parts))
+    return texts
 
 
 def cached_run(path: Path) -> nbformat.NotebookNode:
-    """Run an English source (`run_notebook`), or read its run from the cache.
+    """Run a source (`run_notebook`), or read its run from the cache.
 
     A lock file lets the two language builds (separate processes) share the work:
     whoever comes second waits for the first, then reads the cache.
     """
-    lang = SOURCE_LANGUAGE
-    cached = CACHE / f"{path.stem}-{fingerprint(path, lang)}.ipynb"
+    name = f"{path.parent.parent.name}-{path.stem}"
+    cached = CACHE / f"{name}-{fingerprint(path)}.ipynb"
     CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f"{path.stem}.lock").open("w") as lock:
+    with (CACHE / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if cached.exists():
             return cast(nbformat.NotebookNode, nbformat.read(cached, as_version=4))
-        return _run_into_cache(path, cached)
+        return _run_into_cache(path, cached, name)
 
 
 def _compact_figures(notebook: nbformat.NotebookNode) -> None:
-    """Re-encode every PNG output (each language's) with `compact_png`, in place."""
+    """Re-encode every PNG output with `compact_png`, in place."""
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            for kind in [k for k in data if k == "image/png" or k.endswith("+png")]:
-                png = compact_png(base64.b64decode(data[kind]))
-                data[kind] = base64.b64encode(png).decode("ascii")
+            if "image/png" in data:
+                png = compact_png(base64.b64decode(data["image/png"]))
+                data["image/png"] = base64.b64encode(png).decode("ascii")
 
 
-def _run_into_cache(path: Path, cached: Path) -> nbformat.NotebookNode:
-    notebook = run_notebook(path, SOURCE_LANGUAGE)
+def _run_into_cache(path: Path, cached: Path, name: str) -> nbformat.NotebookNode:
+    notebook = run_notebook(path)
     _compact_figures(notebook)  # once per run, not at every build (k-means is slow)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    for stale in cached.parent.glob(f"{path.stem}-*.ipynb"):
+    for stale in cached.parent.glob(f"{name}-*.ipynb"):
         stale.unlink(missing_ok=True)  # another build may be cleaning up too
     temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
     nbformat.write(notebook, temporary)

@@ -143,7 +143,7 @@ for epoch in range(100):
 print(f"after 100 epochs: w = {w:.4f}, b = {b:.4f}, loss = {losses[-1]:.6f}")
 
 # %% alt="Loss against epoch for 100 epochs of gradient descent by hand: it falls steeply in the first few epochs, then slowly."
-linreg.plot_loss(losses, title="lr = 0.01")
+linreg.plot_loss(losses, title="lr = 0.01", lang="en")
 
 # %% [markdown]
 # The loss drops fast at first and then slowly. After 100 epochs $w$ and $b$ are close to

@@ -130,7 +130,7 @@ with torch.no_grad():
 print(f"y_pred at x = 4: {y_test.item():.6f}")
 
 # %% alt="Loss of the lesson's model against epoch, 100 epochs of SGD with lr 0.01: a sharp drop in the first epochs, then a slow decline."
-linreg.plot_loss(losses, title="SGD, lr = 0.01")
+linreg.plot_loss(losses, title="SGD, lr = 0.01", lang="en")
 
 # %% [markdown]
 # ## Why `zero_grad`?
@@ -162,6 +162,7 @@ print(f"                    {model.linear.weight.item():.4f} with it")
 linreg.plot_comparison(
     {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
     kind="overlay",
+    lang="en",
 )
 
 # %% [markdown]

@@ -57,14 +57,14 @@ print(
 # One small plot per optimizer, each with its own scale:
 
 # %% alt="A grid of twelve small loss curves, one per optimizer, each over 100 epochs at learning rate 0.01."
-linreg.plot_comparison(runs, kind="grid")
+linreg.plot_comparison(runs, kind="grid", lang="en")
 
 # %% [markdown]
 # The same curves on one plot with a logarithmic loss axis, which makes the differences of
 # many orders of magnitude visible:
 
 # %% alt="All twelve loss curves on one plot with a logarithmic loss axis: Rprop and LBFGS fall far below the others, SGD and ASGD end near 0.15, and Adagrad and Adadelta hardly move."
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="en")
 
 # %% [markdown]
 # ## The results

@@ -102,7 +102,7 @@ for name, run in runs.items():
 # 16 or 500 times more updates.
 
 # %% alt="Loss against epoch on a logarithmic scale for full batch, batch 32 and batch 1: batch 1 reaches a low loss within the first epoch, batch 32 a few epochs later, full batch descends slowly."
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="en")
 
 # %% [markdown]
 # ## Loss against updates
@@ -114,7 +114,7 @@ linreg.plot_comparison(runs, kind="overlay")
 # The runs differ a thousandfold in length, so the update axis is logarithmic too.
 
 # %% alt="Loss against update number, both axes logarithmic: the full-batch curve (5 updates) descends smoothly, batch 32 (80 updates) goes lower with some noise, batch 1 (2,500 updates) goes lowest and stays noisy near the bottom."
-linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
+linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True, lang="en")
 
 # %% [markdown]
 # So the trade is cheap, noisy steps against expensive, exact ones. On large data the
@@ -130,7 +130,7 @@ linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
 # and slices it, which gives the same kind of batches. One epoch over 100,000 rows, batch
 # size 1,024, on the machine that built this page:
 
-# %%
+# %% tags=["varies"]
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
 
 start = time.perf_counter()

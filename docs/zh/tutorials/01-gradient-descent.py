@@ -11,11 +11,11 @@
 # ---
 
 # %% [markdown]
-# # 手推线性回归与梯度下降
+# # 手推线性回归与梯度下降 { #linear-regression-and-gradient-descent-by-hand }
 #
 # 在让 PyTorch 代劳之前，我们先亲手做一遍：写出模型和损失函数，用纸笔推导梯度，只用普通的张量运算走一步梯度下降，再验证 autograd 算出的数字与手算结果完全一致。
 #
-# ## 数据与模型
+# ## 数据与模型 { #the-data-and-the-model }
 #
 # 本课使用三个点，它们都落在直线 $y = 2x$ 上：
 #
@@ -35,7 +35,7 @@ print(x.shape, y.shape)
 print(torch.cat([x, y], dim=1))
 
 # %% [markdown]
-# ## 损失函数
+# ## 损失函数 { #the-loss }
 #
 # 为了衡量“接近”的程度，本课把 $N = 3$ 个样本的误差平方加起来：
 #
@@ -54,7 +54,7 @@ loss = ((y_pred - y) ** 2).sum()
 print(f"loss = {loss.item():.4f}")
 
 # %% [markdown]
-# ## 推导梯度
+# ## 推导梯度 { #the-gradient-derived }
 #
 # 由链式法则可以得到两个偏导数。每一项误差平方 $(w x_i + b - y_i)^2$ 的导数，等于 2 倍误差乘以括号内表达式的导数：
 #
@@ -73,7 +73,7 @@ grad_b = (2 * error).sum()
 print(f"dL/dw = {grad_w.item():.4f}, dL/db = {grad_b.item():.4f}")
 
 # %% [markdown]
-# ## autograd 算出相同的梯度
+# ## autograd 算出相同的梯度 { #autograd-computes-the-same-gradient }
 #
 # 现在让 PyTorch 来求导。把 `w` 和 `b` 标记为需要梯度的张量，算出同样的损失，再调用 `backward()`。autograd 会记录前向传播中的每一步运算，然后沿这些运算反向应用链式法则，结果存放在 `w.grad` 和 `b.grad` 中。
 
@@ -92,7 +92,7 @@ print(
 )
 
 # %% [markdown]
-# ## 梯度下降走一步
+# ## 梯度下降走一步 { #one-step-of-gradient-descent }
 #
 # 梯度指向上坡方向，所以我们朝相反方向走一步，步子的大小是梯度乘以**学习率** $\alpha$：
 #
@@ -113,7 +113,7 @@ print(f"w: {w} -> {w_new:.4f}   b: {b} -> {b_new:.4f}")
 print(f"loss: {loss.item():.4f} -> {loss_new.item():.4f}")
 
 # %% [markdown]
-# ## 多走几步
+# ## 多走几步 { #many-steps }
 #
 # 把这一步不断重复，就是整个算法。遍历一遍全部数据称为一**轮（epoch）**；每一步都用上全部三个点，这就是*全批量*（full-batch）梯度下降。
 
@@ -129,12 +129,12 @@ for epoch in range(100):
 print(f"after 100 epochs: w = {w:.4f}, b = {b:.4f}, loss = {losses[-1]:.6f}")
 
 # %% alt="手推梯度下降 100 轮的损失曲线，横轴为轮数：损失在前几轮急剧下降，之后曲线变得平缓，只缓慢下降。"
-linreg.plot_loss(losses, title="lr = 0.01")
+linreg.plot_loss(losses, title="lr = 0.01", lang="zh")
 
 # %% [markdown]
 # 损失起初下降很快，随后变慢。100 轮之后，$w$ 和 $b$ 已经接近 2 和 0，但还没有完全到达：教程 2 会解释为什么最后这段路走得这么慢。
 #
-# ## 闭式解
+# ## 闭式解 { #the-closed-form-answer }
 #
 # 对线性回归来说，其实根本不必迭代：令两个偏导数都等于零，就得到一个线性方程组（即*正规方程*），它的解就是精确的最小值点。`linreg.fit_closed_form` 用 `torch.linalg.lstsq` 求解同一个最小二乘问题，本站的每一次训练都拿它的结果作对照。
 
@@ -145,7 +145,7 @@ print(f"distance in w: {abs(w - w_star.item()):.4f}")
 print(f"distance in b: {abs(b - b_star.item()):.4f}")
 
 # %% [markdown]
-# ## 小结
+# ## 小结 { #what-to-remember }
 #
 # - 模型是 $\hat{y} = wx + b$；损失函数把误差平方加起来。
 # - 梯度由链式法则得到，autograd 算出的数字与手算完全一致。

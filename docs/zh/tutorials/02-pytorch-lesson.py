@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 用 PyTorch 实现线性回归（本课）
+# # 用 PyTorch 实现线性回归（本课） { #linear-regression-with-pytorch-the-lesson }
 #
 # 这是课程《PyTorch深度学习实践》的第 5 讲，按当前版本的 torch 重写，并在本站每次构建时运行。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后你写的每个模型都会遵循这个套路：
 #
@@ -20,7 +20,7 @@
 # 3. 选择损失函数和优化器；
 # 4. 编写训练循环：前向传播、计算损失、`zero_grad`、反向传播、`step`。
 #
-# ## 1. 数据
+# ## 1. 数据 { #1-the-data }
 #
 # 每行是一个样本，每列是一个特征，所以一个特征、三个样本就构成形状为 `(3, 1)` 的张量。写成 `1.0` 而不是 `1`，张量的类型才是 `nn.Linear` 所需的 `float32`（写成整数会怎样，见教程 5）。
 
@@ -34,7 +34,7 @@ y_data = torch.tensor([[2.0], [4.0], [6.0]])
 print(x_data.shape, x_data.dtype)
 
 # %% [markdown]
-# ## 2. 模型
+# ## 2. 模型 { #2-the-model }
 #
 # 模型是一个继承自 `torch.nn.Module` 的类，需要实现两个方法：
 #
@@ -65,7 +65,7 @@ print(f"initial b = {model.linear.bias.item():.4f}")
 # %% [markdown]
 # 权重的形状是 `(out_features, in_features)`，偏置的形状是 `(out_features,)`。它们的初始值是随机的；`torch.manual_seed(0)` 让每次运行的初始值都相同，所以本页的数字在你的电脑上也能复现。
 #
-# ## 3. 损失函数与优化器
+# ## 3. 损失函数与优化器 { #3-the-loss-and-the-optimizer }
 #
 # 和教程 1 一样，本课把误差平方加起来。在当前版本的 torch 中，这写作 `MSELoss(reduction="sum")`。
 
@@ -83,7 +83,7 @@ print("reduction:", legacy.reduction)
 # %% [markdown]
 # `model.parameters()` 把优化器可以修改的所有张量都交给它，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
 #
-# ## 4. 训练循环
+# ## 4. 训练循环 { #4-the-training-loop }
 #
 # 每一轮（epoch）都执行同样的五行代码。（原课程代码在这里调用了未定义的 `criterion1`，而损失对象的名字是 `criterion`。）
 
@@ -113,10 +113,10 @@ with torch.no_grad():
 print(f"y_pred at x = 4: {y_test.item():.6f}")
 
 # %% alt="本课模型的损失曲线，横轴为轮数，用学习率为 0.01 的 SGD 训练 100 轮：损失在前几轮急剧下降，之后缓慢下降。"
-linreg.plot_loss(losses, title="SGD, lr = 0.01")
+linreg.plot_loss(losses, title="SGD, lr = 0.01", lang="zh")
 
 # %% [markdown]
-# ## 为什么要调用 `zero_grad`？
+# ## 为什么要调用 `zero_grad`？ { #why-zero_grad }
 #
 # `backward()` 不会覆盖 `.grad`，而是把新梯度累加到已有的值上。当一个梯度要由几部分累加而成时，这很有用；但在这个循环里，每一步只需要当前损失的梯度。不调用 `zero_grad()`，每一步用的就是此前所有梯度之和。下面用同一个模型、同样的起点，只删掉这一行：
 
@@ -140,14 +140,15 @@ print(f"                    {model.linear.weight.item():.4f} with it")
 
 # %% alt="对数坐标下的两条损失曲线：调用 zero_grad 时损失稳步下降；不调用时损失在 100 轮里始终大起大落，大部分时间远高于前者，一直稳定不下来。"
 linreg.plot_comparison(
-    {"with zero_grad()": losses, "without zero_grad()": losses_no_zero},
+    {"调用 zero_grad()": losses, "不调用 zero_grad()": losses_no_zero},
     kind="overlay",
+    lang="zh",
 )
 
 # %% [markdown]
 # 累积的梯度不断朝旧的方向推，参数于是冲过头，来回摆动，迟迟稳定不下来。
 #
-# ## 用 `linreg` 一次调用完成
+# ## 用 `linreg` 一次调用完成 { #the-same-in-one-call-with-linreg }
 #
 # 本站背后的包把这套流程封装了起来。`linreg.train` 执行的正是本课的循环，顺序也完全相同，所以从同一个随机种子出发，它给出的数字*完全相同*，而不只是接近：
 
@@ -174,7 +175,7 @@ print(
 # %% [markdown]
 # 在终端中运行 `linreg train`，做的是同样的训练，打印出的 $w$ 和 $b$ 也一样。
 #
-# ## 离最优解还有多远？为什么？
+# ## 离最优解还有多远？为什么？ { #how-far-from-the-best-answer-and-why }
 #
 # 教程 1 中的闭式解是 $w = 2$、$b = 0$。训练 100 轮之后，我们离它还有一段距离：
 
@@ -235,7 +236,7 @@ print(f"flat-direction factor at that lr:    {flat_factor:.4f}")
 # %% [markdown]
 # 使用 `reduction='mean'` 时，损失及其梯度都要除以 $N = 3$，上限因此变为原来的三倍：要迈出同样大的步子，学习率得放大 $N$ 倍。而且即使取到上限，平坦方向每轮也只缩小百分之几。这就是*条件数*问题；教程 3 会展示其他优化器如何应对。
 #
-# ## 小结
+# ## 小结 { #what-to-remember }
 #
 # - 流程：准备数据；定义包含 `__init__` 和 `forward` 的 `Module`；选好损失函数和优化器；然后循环执行 `forward → loss → zero_grad → backward → step`。
 # - `MSELoss(reduction="sum")` 取代了已弃用的 `size_average=False`。

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 课后作业：比较优化器
+# # 课后作业：比较优化器 { #homework-comparing-optimizers }
 #
 # 本课最后留了一道练习：把 `SGD` 换成 `torch.optim` 中的其他优化器，比较它们的损失曲线。要比较得公平，每次只能改变一个因素，所以这里的每个优化器都从*相同*的初始权重出发，使用相同的数据、相同的损失函数（`reduction="sum"`）和相同的学习率 `lr=0.01`，训练 100 轮（epoch）。
 #
@@ -45,21 +45,21 @@ print(
 # optimizer.step(closure)
 # ```
 #
-# ## 损失曲线
+# ## 损失曲线 { #the-loss-curves }
 #
 # 每个优化器一张小图，纵轴刻度各不相同：
 
 # %% alt="十二张小图排成网格，每个优化器一张，各画出学习率为 0.01 时训练 100 轮的损失曲线，纵轴刻度各不相同。"
-linreg.plot_comparison(runs, kind="grid")
+linreg.plot_comparison(runs, kind="grid", lang="zh")
 
 # %% [markdown]
 # 再把这些曲线画在同一张图上，损失轴取对数刻度，这样即使曲线之间相差好几个数量级，差别也一目了然：
 
 # %% alt="十二条损失曲线画在同一张图上，损失轴为对数刻度：Rprop 和 LBFGS 远远低于其他曲线，SGD 和 ASGD 停在 0.15 左右，Adagrad 和 Adadelta 几乎不动。"
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="zh")
 
 # %% [markdown]
-# ## 结果
+# ## 结果 { #the-results }
 #
 # 下表列出最终损失、学到的 $w$ 和 $b$（正确答案是 $w = 2$、$b = 0$）、在 $x = 4$ 处的预测值（正确答案是 8），以及每个优化器计算损失的次数：
 
@@ -72,7 +72,7 @@ for name, run in runs.items():
     print("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
 
 # %% [markdown]
-# ## 为什么 Adam 一族在 `lr=0.01` 下进展缓慢
+# ## 为什么 Adam 一族在 `lr=0.01` 下进展缓慢 { #why-the-adam-family-crawls-at-lr001 }
 #
 # SGD 每一步让参数移动的量，是 `lr` 乘以它的梯度。这里的损失是求和形式，一开始梯度很大，所以即使 `lr=0.01`，头几步也迈得很大。
 #
@@ -110,7 +110,7 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
 # - **LBFGS** 会建立一个曲率模型，对二次损失来说这个模型几乎是精确的；它能到达最小值点，但请看它的损失计算次数：每一步都要计算很多次损失。
 # - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢。**ASGD**（平均 SGD）的结果与 SGD 几乎完全一样。
 #
-# ## 其他学习率
+# ## 其他学习率 { #other-learning-rates }
 #
 # 学习率对各个优化器并不是一视同仁的：每个优化器都有自己适用的范围。下面是几种学习率下训练 100 轮后的最终损失。SGD 一旦超过稳定上限就会发散，所以只在上限以下运行。
 
@@ -135,7 +135,7 @@ for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
 # %% [markdown]
 # `lr` 调大以后，Adam 和 RMSprop 追了上来，Adagrad 也变得可用；SGD 则受制于上限。不存在普遍意义上“最好”的优化器：在这样一个很小、严格二次的问题上，利用二阶信息（LBFGS）或只看符号（Rprop）的方法轻松胜出；而在使用小批量（教程 4）、规模大且含噪声的问题上，自适应方法才会显出真本事，配得上它们的名声。
 #
-# ## 自己试一试
+# ## 自己试一试 { #try-it-yourself }
 #
 # 同样的比较也可以在终端中运行，并保存图片：
 #

@@ -11,11 +11,11 @@
 # ---
 
 # %% [markdown]
-# # 小批量
+# # 小批量 { #minibatches }
 #
 # 到目前为止，每次更新都用上了全部数据，这就是*全批量*梯度下降。只有三个点时，这几乎没有代价；数据有一百万条时就不同了，因为每走一步都要把所有样本看一遍。**小批量**是从数据中随机抽取的一小部分。每次更新只在一个小批量上计算损失及其梯度，因此遍历一遍数据，也就是一轮（epoch），会更新很多次，而不是只更新一次。
 #
-# ## 含两个特征的数据
+# ## 含两个特征的数据 { #data-with-two-features }
 #
 # 我们按 $y = 2x_1 - 3.4x_2 + 4.2$ 生成 500 个样本，并加上少量噪声。现在模型有两个输入特征：$\hat{y} = w_1x_1 + w_2x_2 + b$，但仍然只是一个 `nn.Linear` 层。
 
@@ -38,7 +38,7 @@ print(
 )
 
 # %% [markdown]
-# ## 一轮是什么样的
+# ## 一轮是什么样的 { #what-one-epoch-looks-like }
 #
 # `linreg.minibatches` 每轮把数据行打乱一次，再切成若干批；最后一批装下剩余的样本，因此不会漏掉任何样本。500 个样本、批量大小为 32 时，共有 15 个完整的批次，外加一个 20 个样本的批次：
 
@@ -53,7 +53,7 @@ print(len(sizes), "batches; sizes:", sizes[:3], "...", sizes[-2:])
 # %% [markdown]
 # 使用 `reduction="mean"` 时，一个批次的损失是其中各样本的平均值，所以无论批量大小是多少，它的梯度都是对全体数据梯度的估计，同一个学习率适用于各种批量大小。（如果用 `reduction="sum"`，梯度会随批量增大而变大。）
 #
-# ## 全批量、小批量与每步单个样本
+# ## 全批量、小批量与每步单个样本 { #full-batch-minibatch-one-sample-per-step }
 #
 # 从相同的初始权重出发训练三次，每次 5 轮，都用 `lr=0.03` 的 SGD：每次更新分别使用全部数据、32 个样本的批次，以及只含一个样本的批次（也就是最初意义上的“随机”梯度下降）。
 
@@ -84,29 +84,29 @@ for name, run in runs.items():
     print("{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row))
 
 # %% [markdown]
-# ## 损失随轮数的变化
+# ## 损失随轮数的变化 { #loss-against-epochs }
 #
 # 按轮数来看，小批量训练遥遥领先：同样遍历一遍数据，它们的更新次数分别是全批量的 16 倍和 500 倍。
 
 # %% alt="对数坐标下，全批量、批量 32 和批量 1 三次训练的损失随轮数的变化：批量 1 在第一轮内就降到很低，批量 32 随轮数稳步下降，两者都远低于全批量；全批量只是缓慢下降。"
-linreg.plot_comparison(runs, kind="overlay")
+linreg.plot_comparison(runs, kind="overlay", lang="zh")
 
 # %% [markdown]
-# ## 损失随更新次数的变化
+# ## 损失随更新次数的变化 { #loss-against-updates }
 #
 # 按更新次数来看，情况正好反过来。全批量的每一步用的是精确梯度，径直下坡；小批量的每一步用的是带噪声的估计，所以损失上下跳动。批量越小，路径越曲折；到了最小值附近，噪声会让损失始终无法完全稳定下来（在训练后期减小学习率就能解决）。三次训练的更新次数相差上千倍，所以横轴也用对数坐标。
 
 # %% alt="横纵轴均为对数坐标，损失随更新次数的变化：全批量（5 次更新）平稳下降；批量 32（80 次更新）降得更低，略有抖动；批量 1（2500 次更新）降得最低，到底部后一直剧烈抖动。"
-linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True)
+linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True, lang="zh")
 
 # %% [markdown]
 # 所以这是一种取舍：一边是廉价但带噪声的步子，一边是昂贵但精确的步子。在大规模数据上，廉价的步子优势明显，这正是几乎所有深度学习都用小批量训练的原因。
 #
-# ## DataLoader，以及适用于内存中张量的更快做法
+# ## DataLoader，以及适用于内存中张量的更快做法 { #dataloader-and-a-faster-way-for-tensors-in-memory }
 #
 # PyTorch 处理小批量的标准工具是 `DataLoader(TensorDataset(x, y))`。它很通用：可以从磁盘读取数据、解码图片，还能启动多个工作进程。但对已经在内存中的张量来说，这种通用性是有代价的：组装每一批数据时，它都要逐个样本地取出各行。`linreg.minibatches` 则每轮生成一个随机排列，再按它切片，得到的同样是随机打乱的批次。在构建本页的机器上，用 100,000 行数据、批量大小 1,024 跑一轮：
 
-# %%
+# %% tags=["varies"]
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
 
 start = time.perf_counter()
@@ -128,7 +128,7 @@ print(f"speed-up:           {dataloader_seconds / minibatches_seconds:.0f}x")
 # %% [markdown]
 # 数据放不进内存，或者需要逐个样本做处理时，用 `DataLoader`；如果张量已经在内存中，按索引切片就足够了。
 #
-# ## 小结
+# ## 小结 { #what-to-remember }
 #
 # - 一轮就是把数据遍历一遍；批量大小为 $B$ 时，一轮进行 $\lceil N/B \rceil$ 次更新。
 # - `reduction="mean"` 让梯度的尺度与批量大小无关。

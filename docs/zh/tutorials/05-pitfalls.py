@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 常见陷阱
+# # 常见陷阱 { #pitfalls }
 #
 # 下面是初学这一课时常犯的八个错误，每个都实际运行一遍，并附上当前安装的 torch 给出的真实信息和修正方法。有些错误会立即报错；真正危险的只发出警告，甚至一声不吭地算出错误的结果。
 
@@ -26,7 +26,7 @@ model = linreg.LinearModel()
 criterion = torch.nn.MSELoss(reduction="sum")
 
 # %% [markdown]
-# ## 1. 名字拼错
+# ## 1. 名字拼错 { #1-a-typo-in-a-name }
 #
 # 原课程代码创建的是 `criterion`，调用的却是 `criterion1`。Python 要等运行到这一行才会发现：
 
@@ -36,7 +36,7 @@ loss = criterion1(model(x), y)
 # %% [markdown]
 # **修正**：调用你创建的那个对象，即 `criterion(model(x), y)`。重启内核后把 Notebook 从头到尾运行一遍，就能赶在别人之前发现这类残留的问题。
 #
-# ## 2. 已弃用的 `size_average`
+# ## 2. 已弃用的 `size_average` { #2-the-deprecated-size_average }
 #
 # `size_average` 和 `reduce` 是旧版 torch 中损失函数的参数。它们仍然可用，但会发出警告；如果和 `reduction` 同时传入，它们会覆盖 `reduction`：
 
@@ -47,7 +47,7 @@ print("reduction actually used:", criterion_old.reduction)
 # %% [markdown]
 # **修正**：只写 `reduction`。`size_average=False` 对应 `"sum"`，默认行为对应 `"mean"`，`reduce=False` 对应 `"none"`。
 #
-# ## 3. 目标值的形状是 `(N,)` 而不是 `(N, 1)`
+# ## 3. 目标值的形状是 `(N,)` 而不是 `(N, 1)` { #3-targets-of-shape-n-instead-of-n-1 }
 #
 # 模型返回的预测值形状为 `(3, 1)`。如果目标值是形状为 `(3,)` 的一维张量，损失函数内部的减法会把两者*广播*成 `(3, 3)`：每个预测值都要和每个目标值比较。下面的预测完全正确，损失却不为零：
 
@@ -71,7 +71,7 @@ linreg.train(model, x, y_flat, criterion, optimizer, epochs=100)
 # %% [markdown]
 # **修正**：让目标值保持二维，写成 `y.reshape(-1, 1)`（或 `y.unsqueeze(1)`）。
 #
-# ## 4. 忘记调用 `zero_grad()`
+# ## 4. 忘记调用 `zero_grad()` { #4-forgetting-zero_grad }
 #
 # `backward()` 会把梯度*累加*到 `.grad` 上。两次反向传播之间不清零，得到的就是两倍的梯度：
 
@@ -87,7 +87,7 @@ print("after zero_():     ", w.grad.item())
 # %% [markdown]
 # 在训练循环中，这会让每一步用的都是之前所有梯度之和；[教程 2](02-pytorch-lesson.md) 展示了损失因此上下摆动的情形。**修正**：每一步调用一次 `optimizer.zero_grad()`，放在 `loss.backward()` 之前。
 #
-# ## 5. `LBFGS` 缺少闭包（closure）
+# ## 5. `LBFGS` 缺少闭包（closure） { #5-lbfgs-without-a-closure }
 #
 # 大多数优化器根据 `.grad` 中已有的梯度走一步。`LBFGS` 每走一步都要多次计算损失，所以需要一个能完成这项计算的函数：
 
@@ -115,7 +115,7 @@ for step in range(3):
 # %% [markdown]
 # `linreg.train` 会识别需要闭包的优化器，并自动为你构造一个。
 #
-# ## 6. 整数张量
+# ## 6. 整数张量 { #6-integer-tensors }
 #
 # `torch.tensor([[1], [2], [3]])` 存放的是整数（`int64`），因为这些数字写的时候没有小数点。`nn.Linear` 的权重是 `float32`，两者不能混用：
 
@@ -127,7 +127,7 @@ model(x_int)
 # %% [markdown]
 # **修正**：写成 `1.0, 2.0, 3.0`，或者用 `x_int.float()` 转换。（本课用的是大写 T 的 `torch.Tensor([[1], [2], [3]])`，它总是生成默认浮点类型的张量，只要没改过默认设置，就是 `float32`，所以课上的代码没有出问题；小写 t 的 `torch.tensor` 则根据数据推断类型。）
 #
-# ## 7. 用 `.data` 代替 `torch.no_grad()` 或 `.item()`
+# ## 7. 用 `.data` 代替 `torch.no_grad()` 或 `.item()` { #7-data-instead-of-torchno_grad-or-item }
 #
 # 本课用 `y_test.data` 打印预测值。`.data` 是一种旧写法，用来取得不带梯度历史的张量。它有一个陷阱：通过它所做的修改，autograd 察觉不到。下面在 `sigmoid` 之后把 `b.data` 清零，而 `sigmoid` 的反向传播恰好要用到它自己的输出；于是梯度悄无声息地算错了：
 
@@ -156,7 +156,7 @@ with torch.no_grad():
 print(y_test, y_test.requires_grad, y_test.item())
 
 # %% [markdown]
-# ## 8. 学习率超过稳定上限
+# ## 8. 学习率超过稳定上限 { #8-a-learning-rate-above-the-stable-bound }
 #
 # 教程 2 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\max}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失每一轮都会增大：
 
