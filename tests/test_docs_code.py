@@ -9,11 +9,14 @@ namespace, in page order, as they do in the build.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 from pathlib import Path
 
 import pytest
+
+from tools import twins
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(
@@ -46,9 +49,11 @@ def test_the_annotation_pages_have_code_in_both_languages() -> None:
         assert f"docs/zh/{page}" in names
 
 
-@pytest.mark.parametrize("page", CASES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_python_blocks_run(page: Path) -> None:
+@functools.cache
+def _printed(page: Path) -> list[str]:
+    """Run the page's blocks in order; return what each one printed."""
     namespaces: dict[str, dict[str, object]] = {}
+    printed = []
     for number, (session, code) in enumerate(_blocks(page), 1):
         namespace = namespaces.setdefault(session, {"__name__": "__main__"})
         output = io.StringIO()
@@ -59,3 +64,21 @@ def test_python_blocks_run(page: Path) -> None:
             pytest.fail(
                 f"{page.relative_to(ROOT)}, block {number}: {type(error).__name__}: {error}"
             )
+        printed.append(output.getvalue())
+    return printed
+
+
+@pytest.mark.parametrize("page", CASES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_python_blocks_run(page: Path) -> None:
+    assert len(_printed(page)) == len(_blocks(page))
+
+
+TWINS = [p for p in CASES if p.is_relative_to(ROOT / "docs" / "en")]
+
+
+@pytest.mark.parametrize(
+    "page", TWINS, ids=lambda p: p.relative_to(ROOT / "docs" / "en").as_posix()
+)
+def test_both_languages_print_the_same_numbers(page: Path) -> None:
+    chinese = ROOT / "docs" / "zh" / page.relative_to(ROOT / "docs" / "en")
+    twins.check_same_numbers(_printed(page), _printed(chinese))

@@ -18,6 +18,7 @@ TUTORIALS = [p for p in PAGES if p.suffix == ".py"]
 MARKDOWN = [p for p in PAGES if p.suffix == ".md"]
 
 FENCE = re.compile(r"^```[^\n]*\n.*?^```", re.S | re.M)
+PYTHON_BLOCK = re.compile(r"^```(?:python|py)\b[^\n]*\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"^::: .+$", re.M)
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]+)\)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)#]+\.md)(#[^)]*)?\)")
@@ -71,7 +72,9 @@ def test_every_figure_has_alt_text_in_both_languages(page: Path) -> None:
 def _markdown_parts(path: Path) -> dict[str, list[str]]:
     text = path.read_text(encoding="utf-8")
     return {
-        "code blocks": FENCE.findall(text),
+        "code blocks other than Python": [
+            b for b in FENCE.findall(text) if not b.startswith(("```python", "```py"))
+        ],
         "mkdocstrings directives": DIRECTIVE.findall(text),
         "images": IMAGE.findall(text),
         "links to pages": [m.group(1) for m in LINK.finditer(text)],
@@ -86,6 +89,11 @@ def test_markdown_pages_have_the_same_code_images_links_and_numbers(page: Path) 
     en, zh = _markdown_parts(EN / page), _markdown_parts(ZH / page)
     for part in en:
         assert en[part] == zh[part], f"{part} differ"
+    # Python blocks are one program in both languages (their words may differ);
+    # tests/test_docs_code.py runs both and compares the numbers they print.
+    twins.check_same_program(
+        *(PYTHON_BLOCK.findall(p.read_text("utf-8")) for p in (EN / page, ZH / page))
+    )
 
 
 def _nav_pages(config: Path) -> list[str]:

@@ -44,6 +44,14 @@ def test_any_other_difference_is_refused_naming_the_line(old: str, new: str, lin
     assert str(error.value).endswith(f"against {line!r}")
 
 
+def test_f_strings_may_put_their_words_elsewhere_but_not_their_values() -> None:
+    check_same_program(
+        ['print(f"loss after {n} epochs: {loss:.4f}")'], ['print(f"{n} 轮后：{loss:.4f}")']
+    )
+    with pytest.raises(TwinError, match="code cell 1 differs"):
+        check_same_program(['print(f"{n} epochs, loss {loss}")'], ['print(f"损失 {loss}，{n} 轮")'])
+
+
 def test_a_missing_statement_or_cell_is_refused() -> None:
     shorter = CHINESE[: CHINESE.index("def f")]
     with pytest.raises(TwinError, match="code cell 1 has 4 statements against 3"):

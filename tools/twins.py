@@ -6,8 +6,9 @@ who copies its code gets the English page's numbers. Both are executed, each on 
 own, and every build checks, code cell by code cell:
 
 - `check_same_program`: the cells' code, parsed, is the same once every string
-  constant is blanked (comments are not part of the syntax tree; the parts of an
-  f-string outside its braces are string constants too);
+  constant is blanked (comments are not part of the syntax tree); an f-string keeps
+  only its `{values}`, in order, so the words around them may be ordered as Chinese
+  needs (`f"loss after {n} epochs"`, `f"{n} 轮后的损失"`);
 - `check_same_numbers`: the numbers each cell printed (its output, warnings and
   errors) are the same in the two runs, in the same order. A cell tagged `varies`
   prints measurements that change from run to run (timings) and is skipped.
@@ -37,8 +38,10 @@ def _statements(code: str) -> list[tuple[int, str]]:
         tree = ast.parse(code)
     except SyntaxError as err:
         raise TwinError(f"cannot parse the code: {err.msg} (line {err.lineno})") from None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+    for node in list(ast.walk(tree)):
+        if isinstance(node, ast.JoinedStr):  # an f-string: only its {values}, in order
+            node.values = [v for v in node.values if not isinstance(v, ast.Constant)]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             node.value = ""
     return [(statement.lineno, ast.dump(statement)) for statement in tree.body]
 
