@@ -70,7 +70,7 @@ lint: $(STAMP)
 # The fast inner loop: lint, types and the package's tests (no site build, no browser,
 # no notebook run); well under a minute.
 check: lint
-	$(BIN)/python -m pytest -m "not site and not browser and not slow"
+	$(BIN)/python -m pytest -n 2 -m "not site and not browser and not slow"
 
 # Everything, on both cores (pytest-xdist; each test file stays on one worker).
 test: lint system-deps

@@ -572,6 +572,7 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, 
     return results
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_python_dash_m_reports_divergence_in_one_line(
     processes: dict[str, tuple[int, str, str]],
 ) -> None:
@@ -580,6 +581,7 @@ def test_python_dash_m_reports_divergence_in_one_line(
     assert err.startswith("linreg train: error: training diverged")
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_console_script_success(processes: dict[str, tuple[int, str, str]]) -> None:
     assert SCRIPT.is_file()
     code, out, err = processes["script_success"]
@@ -682,6 +684,7 @@ def test_short_run_on_a_terminal_shows_no_bar(
     assert "w = " in out
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_import_linreg_and_its_cli_need_no_tqdm(tmp_path: Path) -> None:
     # torch itself imports tqdm when it is installed (torch.hub), so block it instead:
     # linreg imports tqdm only inside the command that draws the bar.

@@ -97,6 +97,7 @@ def test_the_module_and_its_entry_points_are_documented() -> None:
 # --------------------------------------------------------------------------- lazy matplotlib
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_import_linreg_does_not_import_matplotlib(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """

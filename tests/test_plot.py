@@ -316,6 +316,7 @@ def test_saved_file_has_the_usual_permissions(tmp_path: Path, umask: int) -> Non
 # --------------------------------------------------------------------------- no pyplot
 
 
+@pytest.mark.slow  # fresh Python processes
 def test_pyplot_is_never_imported(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
