@@ -8,7 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
-EXTRAS := test,docs,browser
+# The [dependency-groups] of pyproject.toml that the set-up installs.
+GROUPS := test docs browser dev
 # pip's find-links on these machines warn once per package about missing index folders.
 QUIET_PIP := sed "/is ignored: it is neither a file nor a directory/d"
 
@@ -26,10 +27,13 @@ DOCS_LANG ?= en
 
 setup: $(STAMP) system-deps
 
+# pip installs dependency groups (--group) from 25.1 on: first the pip the constraints pin.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c $(CONSTRAINTS) -e '.[$(EXTRAS)]' 2>&1 | $(QUIET_PIP)
+		-c $(CONSTRAINTS) pip 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c $(CONSTRAINTS) -e . $(addprefix --group ,$(GROUPS)) 2>&1 | $(QUIET_PIP)
 	$(BIN)/python -c "import torch, linreg; print('torch', torch.__version__, '| linreg', linreg.__version__)"
 	touch $@
 
@@ -79,7 +83,7 @@ bench-site: site
 
 constraints: $(STAMP)
 	head -4 $(CONSTRAINTS) > $(CONSTRAINTS).new
-	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' \
+	$(BIN)/python -m pip freeze --all --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' \
 		| grep -v '^torch-linreg' >> $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
