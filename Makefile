@@ -23,7 +23,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 DOCS_LANG ?= en
 
-.PHONY: setup system-deps site serve preview demo readme-images test lint bench bench-site constraints clean
+.PHONY: setup system-deps site serve preview demo readme-images test lint bench bench-site dist constraints clean
 
 setup: $(STAMP) system-deps
 
@@ -80,6 +80,30 @@ bench: $(STAMP)
 # (A clean-build timing too: .venv/bin/python benchmarks/site.py --scratch)
 bench-site: site
 	$(BIN)/python benchmarks/site.py --skip-build
+
+# The release files in $(DIST_DIR): the sdist and the wheel, built with the pinned hatchling and
+# checked by twine; then the wheel alone in a fresh venv runs the lesson. That venv borrows
+# this one's packages (torch ...) through a .pth file, so nothing is downloaded;
+# DIST_DEPS=install has pip install the wheel's dependencies instead (the release workflow).
+DIST_DIR ?= dist
+DIST_VENV ?= build/dist-venv
+DIST_DEPS ?= borrow
+PURELIB := import sysconfig; print(sysconfig.get_path("purelib"))
+
+dist: $(STAMP)
+	rm -rf $(DIST_DIR) $(DIST_VENV)
+	$(BIN)/python -m build --no-isolation --outdir $(DIST_DIR)
+	$(BIN)/twine check --strict $(DIST_DIR)/*
+	$(BIN)/python -m venv --without-pip $(DIST_VENV)
+ifeq ($(DIST_DEPS),borrow)
+	$(BIN)/python -c '$(PURELIB)' > "$$($(DIST_VENV)/bin/python -c '$(PURELIB)')/borrowed.pth"
+	$(BIN)/python -m pip --python $(DIST_VENV)/bin/python install --quiet --no-deps --no-index \
+		$(DIST_DIR)/*.whl
+else
+	$(BIN)/python -m pip --python $(DIST_VENV)/bin/python install --quiet $(DIST_DIR)/*.whl \
+		2>&1 | $(QUIET_PIP)
+endif
+	$(DIST_VENV)/bin/linreg train
 
 constraints: $(STAMP)
 	head -4 $(CONSTRAINTS) > $(CONSTRAINTS).new
