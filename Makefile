@@ -8,7 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
-EXTRAS := test,docs,browser
+# The [dependency-groups] of pyproject.toml that the set-up installs.
+GROUPS := test docs browser dev
 # pip's find-links on these machines warn once per package about missing index folders.
 QUIET_PIP := sed "/is ignored: it is neither a file nor a directory/d"
 
@@ -22,14 +23,17 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 DOCS_LANG ?= en
 
-.PHONY: setup system-deps site serve preview demo readme-images check test lint bench bench-site constraints clean
+.PHONY: setup system-deps site serve preview demo readme-images check test lint bench bench-site dist constraints clean
 
 setup: $(STAMP) system-deps
 
+# pip installs dependency groups (--group) from 25.1 on: first the pip the constraints pin.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-c $(CONSTRAINTS) -e '.[$(EXTRAS)]' 2>&1 | $(QUIET_PIP)
+		-c $(CONSTRAINTS) pip 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c $(CONSTRAINTS) -e . $(addprefix --group ,$(GROUPS)) 2>&1 | $(QUIET_PIP)
 	$(BIN)/python -c "import torch, linreg; print('torch', torch.__version__, '| linreg', linreg.__version__)"
 	touch $@
 
@@ -84,9 +88,33 @@ bench: $(STAMP)
 bench-site: site
 	$(BIN)/python benchmarks/site.py --skip-build
 
+# The release files in $(DIST_DIR): the sdist and the wheel, built with the pinned hatchling and
+# checked by twine; then the wheel alone in a fresh venv runs the lesson. That venv borrows
+# this one's packages (torch ...) through a .pth file, so nothing is downloaded;
+# DIST_DEPS=install has pip install the wheel's dependencies instead (the release workflow).
+DIST_DIR ?= dist
+DIST_VENV ?= build/dist-venv
+DIST_DEPS ?= borrow
+PURELIB := import sysconfig; print(sysconfig.get_path("purelib"))
+
+dist: $(STAMP)
+	rm -rf $(DIST_DIR) $(DIST_VENV)
+	$(BIN)/python -m build --no-isolation --outdir $(DIST_DIR)
+	$(BIN)/twine check --strict $(DIST_DIR)/*
+	$(BIN)/python -m venv --without-pip $(DIST_VENV)
+ifeq ($(DIST_DEPS),borrow)
+	$(BIN)/python -c '$(PURELIB)' > "$$($(DIST_VENV)/bin/python -c '$(PURELIB)')/borrowed.pth"
+	$(BIN)/python -m pip --python $(DIST_VENV)/bin/python install --quiet --no-deps --no-index \
+		$(DIST_DIR)/*.whl
+else
+	$(BIN)/python -m pip --python $(DIST_VENV)/bin/python install --quiet $(DIST_DIR)/*.whl \
+		2>&1 | $(QUIET_PIP)
+endif
+	$(DIST_VENV)/bin/linreg train
+
 constraints: $(STAMP)
 	head -4 $(CONSTRAINTS) > $(CONSTRAINTS).new
-	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' \
+	$(BIN)/python -m pip freeze --all --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' \
 		| grep -v '^torch-linreg' >> $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 

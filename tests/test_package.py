@@ -1,4 +1,4 @@
-"""The package as installed: public names, lazy matplotlib, metadata, the wheel."""
+"""The package as installed: public names, lazy matplotlib, metadata, the release files."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pkgutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -19,11 +20,13 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 import linreg
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTION = "torch-linreg"
+PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 
 
 def submodules() -> list[object]:
@@ -32,6 +35,14 @@ def submodules() -> list[object]:
         for info in pkgutil.iter_modules(linreg.__path__)
         if not info.name.startswith("_")
     ]
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
 
 
 # --------------------------------------------------------------------------- __all__
@@ -152,17 +163,33 @@ def test_distribution_metadata() -> None:
     assert meta["Summary"]
 
 
-def test_dependencies_are_loose() -> None:
+def test_dependencies_are_loose_and_admit_the_pinned_stack() -> None:
     requirements = [Requirement(r) for r in metadata.requires(DISTRIBUTION) or []]
-    runtime = {r.name.lower(): r for r in requirements if r.marker is None}
-    assert {"torch", "numpy", "matplotlib"} <= set(runtime)
-    assert str(runtime["torch"].specifier) == ">=2.1"
-    for requirement in runtime.values():
+    runtime = [r for r in requirements if r.marker is None]
+    assert runtime
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    pinned = {canonicalize_name(name): version for name, version in pins.items()}
+    for requirement in runtime:
         for spec in requirement.specifier:
             assert spec.operator in (">=", ">", "!="), f"{requirement} pins a version"
-    assert "2.1.0" in runtime["torch"].specifier
-    assert "2.13.0" in runtime["torch"].specifier
-    assert "2.0.1" not in runtime["torch"].specifier
+        # Our own builds install the constraints' versions: the package must accept them.
+        assert pinned[canonicalize_name(requirement.name)] in requirement.specifier, requirement
+
+
+def test_every_dependency_is_imported_and_every_import_is_declared() -> None:
+    deptry = str(Path(sys.executable).parent / "deptry")
+    # The package alone against [project.dependencies]; the groups count as dev, so an
+    # import of, say, numpy in linreg/ would be reported as not declared for users.
+    run([deptry, "--no-ansi", "linreg"], ROOT)
+    # Every folder with Python code against the groups it imports from, counted as
+    # regular dependencies so that an unused entry is reported too (all groups but `dev`,
+    # whose tools are run, not imported).
+    roots = ["linreg", "tools", "tests", "benchmarks", "docs"]
+    run([deptry, "--no-ansi", *roots, "--non-dev-dependency-groups", "test,docs,browser"], ROOT)
 
 
 def test_console_script() -> None:
@@ -182,70 +209,69 @@ def test_py_typed_is_shipped() -> None:
     assert "Typing :: Typed" in metadata.metadata(DISTRIBUTION).get_all("Classifier", [])
 
 
-# --------------------------------------------------------------------------- the wheel
+# --------------------------------------------------------------------------- the release files
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
-    return done
+def fresh_venv(venv: Path) -> Path:
+    """A venv without pip that sees this venv's packages (torch ...) through a .pth file,
+    so that installing linreg into it downloads nothing. Returns its python."""
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], venv.parent)
+    python = venv / "bin" / "python"
+    purelib = run([str(python), "-c", PURELIB], venv.parent).strip()
+    assert Path(purelib).is_relative_to(venv)
+    Path(purelib, "borrowed.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return python
+
+
+def assert_linreg_comes_from(venv: Path) -> None:
+    python = str(venv / "bin" / "python")
+    code = "import linreg; print(linreg.__file__, linreg.__version__)"
+    file, version = run([python, "-c", code], venv.parent).split()
+    assert Path(file).resolve().is_relative_to(venv.resolve()), file
+    assert (Path(file).parent / "py.typed").is_file()
+    assert version == linreg.__version__
 
 
 @pytest.mark.slow
-def test_the_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
+def test_make_dist_builds_checks_and_installs_the_release_files(tmp_path: Path) -> None:
+    # `make dist` as the release workflow runs it, into tmp_path. Its fresh venv borrows
+    # this venv's packages, so nothing is downloaded. It uses this venv (VENV=) and does
+    # not redo the set-up (-o): the venv under test is the one running this test.
+    dist, venv = tmp_path / "dist", tmp_path / "dist-venv"
+    prefix = Path(sys.prefix)
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    make = ["make", "--no-print-directory", f"VENV={prefix}", "-o", str(prefix / ".installed")]
+    run([*make, "dist", f"DIST_DIR={dist}", f"DIST_VENV={venv}"], ROOT, env)
+    assert_linreg_comes_from(venv)
+
     (wheel,) = dist.glob("*.whl")
+    (sdist,) = dist.glob("*.tar.gz")
     assert wheel.name.startswith(f"torch_linreg-{linreg.__version__}-")
     assert wheel.name.endswith("-py3-none-any.whl")
+    assert sdist.name == f"torch_linreg-{linreg.__version__}.tar.gz"
+    sources = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "linreg").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "linreg = linreg.cli:main" in archive.read(entry_points).decode()
-    assert "linreg/py.typed" in names
-    assert "linreg/__init__.py" in names
-    assert "linreg/cli.py" in names
+    assert {n for n in names if n.startswith("linreg/")} == sources
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
-    assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert all(n.startswith(("linreg/", "torch_linreg-")) for n in names), names
 
-    # A fresh venv that sees the main venv's packages (torch, ...) through a .pth
-    # file, so nothing is downloaded, but has linreg only from the wheel.
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
-    python = venv / "bin" / "python"
-    purelib = run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        tmp_path,
-    ).stdout.strip()
-    assert Path(purelib).is_relative_to(venv)
-    Path(purelib, "main_venv.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
-    )
+    # The sdist ships no tests (they need the whole checkout: docs/, tools/, a browser),
+    # only what rebuilds the wheel; it installs and runs in a fresh venv of its own.
+    with tarfile.open(sdist) as archive:
+        members = [m.split("/", 1)[1] for m in archive.getnames() if "/" in m]
+    assert {m for m in members if m.startswith("linreg/")} == sources
+    assert not [m for m in members if m.startswith(("tests/", "docs/", "tools/"))], members
+    python = fresh_venv(tmp_path / "sdist-venv")
     run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-deps", "--no-index", "--disable-pip-version-check", str(wheel)],
+         "--no-deps", "--no-index", "--no-build-isolation", str(sdist)],
         tmp_path,
     )  # fmt: skip
-
-    script = venv / "bin" / "linreg"
-    assert script.is_file()
-    assert os.access(script, os.X_OK)
-    done = run([str(script), "--help"], tmp_path)
-    assert done.stdout.startswith("usage: linreg")
-    assert done.stderr == ""
-    for command in ("train", "compare", "solve"):
-        assert command in done.stdout
-
-    where = run(
-        [str(python), "-c", "import linreg; print(linreg.__file__, linreg.__version__)"],
-        tmp_path,
-    ).stdout.split()
-    installed = Path(where[0]).resolve()
-    assert installed.is_relative_to(venv.resolve())
-    assert not installed.is_relative_to(ROOT.resolve())
-    assert where[1] == linreg.__version__
-    assert (installed.parent / "py.typed").is_file()
+    assert run([str(python.parent / "linreg"), "--help"], tmp_path).startswith("usage: linreg")
+    assert_linreg_comes_from(python.parent.parent)
