@@ -56,7 +56,7 @@ print(f"损失 = {loss.item():.4f}")
 # %% [markdown]
 # ## 推导梯度 { #the-gradient-derived }
 #
-# 由链式法则可以得到两个偏导数：每一项误差平方 $(w x_i + b - y_i)^2$ 的导数，等于误差的 2 倍乘以括号内表达式的导数：
+# 由链式法则可以得到两个偏导数。每一项误差平方 $(w x_i + b - y_i)^2$ 的导数，等于误差的 2 倍乘以括号内表达式的导数：
 #
 # $$
 # \frac{\partial L}{\partial w} = \sum_{i=1}^{N} 2 x_i \left(w x_i + b - y_i\right),
