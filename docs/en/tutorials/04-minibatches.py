@@ -111,7 +111,7 @@ linreg.plot_comparison(runs, kind="overlay", lang="en")
 # straight downhill; a minibatch step uses a noisy estimate, so its loss jumps around. The
 # smaller the batch, the noisier the path, and near the minimum the noise keeps the loss
 # from settling completely (a smaller learning rate late in training would fix that).
-# The runs differ a thousandfold in length, so the update axis is logarithmic too.
+# The runs differ up to 500-fold in length, so the update axis is logarithmic too.
 
 # %% alt="Loss against update number, both axes logarithmic: the full-batch curve (5 updates) descends smoothly, batch 32 (80 updates) goes lower with some noise, batch 1 (2,500 updates) goes lowest and stays noisy near the bottom."
 linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True, lang="en")

@@ -13,9 +13,9 @@
 # %% [markdown]
 # # 课后作业：比较优化器 { #homework-comparing-optimizers }
 #
-# 本课最后留了一道练习：把 `SGD` 换成 `torch.optim` 中的其他优化器，比较它们的损失曲线。要比较得公平，每次只能改变一个因素，所以这里的每个优化器都从*相同*的初始权重出发，使用相同的数据、相同的损失函数（`reduction="sum"`）和相同的学习率 `lr=0.01`，训练 100 轮（epoch）。
+# 原课最后留了一道练习：把 `SGD` 换成 `torch.optim` 中的其他优化器，比较它们的损失曲线。要比较得公平，每次只能改变一个因素，所以这里的每个优化器都从**相同**的初始权重出发，使用相同的数据、相同的损失函数（`reduction="sum"`）和相同的学习率 `lr=0.01`，训练 100 轮（epoch）。
 #
-# `linreg.compare` 正是这样做的：它用一个随机种子初始化一个模型，再把这组权重各复制一份交给每个优化器。
+# `linreg.compare` 正是这样做的：它用一个随机种子初始化一个模型，再把这组权重复制给每个优化器，各用一份。
 
 # %%
 import torch
@@ -23,17 +23,17 @@ import torch
 import linreg
 
 x, y = linreg.lesson_data()
-print("optimizers:", ", ".join(linreg.OPTIMIZERS))
+print("优化器:", ", ".join(linreg.OPTIMIZERS))
 
 runs = linreg.compare(
     list(linreg.OPTIMIZERS), x, y, epochs=100, lr=0.01, reduction="sum", seed=0
 )
 print(
-    "same start for all:", len({run.losses[0] for run in runs.values()}) == 1
+    "起点全都相同:", len({run.losses[0] for run in runs.values()}) == 1
 )
 
 # %% [markdown]
-# `LBFGS` 是个例外：它每走一步都要多次计算损失，所以它的 `step()` 需要一个*闭包（closure）*，也就是一个重新计算损失及其梯度的函数。`linreg.train` 会识别这种情况并自动传入闭包；手写的话是这样：
+# `LBFGS` 是个例外：它每走一步都要多次计算损失，所以它的 `step()` 需要一个**闭包**（closure），也就是一个重新计算损失及其梯度的函数。`linreg.train` 会识别这种情况并自动传入闭包；手写的话是这样：
 #
 # ```python
 # def closure():
@@ -64,8 +64,8 @@ linreg.plot_comparison(runs, kind="overlay", lang="zh")
 # 下表列出最终损失、学到的 $w$ 和 $b$（正确答案是 $w = 2$、$b = 0$）、在 $x = 4$ 处的预测值（正确答案是 8），以及每个优化器计算损失的次数：
 
 # %%
-header = ["optimizer", "final loss", "w", "b", "ŷ(4)", "evaluations"]
-print("{:<10}{:>12}{:>9}{:>9}{:>9}{:>13}".format(*header))
+header = ["优化器", "最终损失", "w", "b", "ŷ(4)", "损失计算次数"]
+print("{:<7}{:>8}{:>9}{:>9}{:>9}{:>7}".format(*header))
 for name, run in runs.items():
     w, b = run.weight.item(), run.bias.item()
     row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
@@ -74,9 +74,9 @@ for name, run in runs.items():
 # %% [markdown]
 # ## 为什么 Adam 一族在 `lr=0.01` 下进展缓慢 { #why-the-adam-family-crawls-at-lr001 }
 #
-# SGD 每一步让参数移动的量，是 `lr` 乘以它的梯度。这里的损失是求和形式，一开始梯度很大，所以即使 `lr=0.01`，头几步也迈得很大。
+# SGD 每一步让参数移动的量，是 `lr` 乘以该参数的梯度。这里的损失是求和形式，一开始梯度很大，所以即使 `lr=0.01`，头几步也迈得很大。
 #
-# Adam 及其变体 AdamW、Adamax、NAdam 和 RAdam 则会把梯度除以其大小的滑动估计值。结果是*不论梯度多大*，每个参数每步大约都移动 `lr`：每轮 0.01，100 轮下来最多移动 1 左右。来看看从同一起点出发，各优化器迈出的第一步：
+# Adam 及其变体 AdamW、Adamax、NAdam 和 RAdam 则不同：它们一边训练，一边用滑动平均估计梯度有多大，再用梯度除以这个估计值。结果是**不论梯度多大**，每个参数每步大约都只移动 `lr`：每轮 0.01，100 轮下来最多移动 1 左右。来看看从同一起点出发，各优化器迈出的第一步：
 
 # %%
 for name in ["SGD", "Adam", "Adagrad", "RMSprop"]:
@@ -88,10 +88,10 @@ for name in ["SGD", "Adam", "Adagrad", "RMSprop"]:
         model, x, y, linreg.make_criterion("sum"), optimizer, epochs=1
     )
     step = model.linear.weight.item() - start
-    print(f"{name:<8} first step moves w by {step:+.4f}")
+    print(f"{name:<8} 第一步让 w 移动了 {step:+.4f}")
 
 # %% [markdown]
-# 每个优化器都是围绕各自的默认学习率设计的。下面是构建本页的 torch 版本中的默认值：
+# 每个优化器都是围绕各自的默认学习率设计的。构建本页的 torch 中，这些默认值如下：
 
 # %%
 import inspect
@@ -103,37 +103,37 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
 # %% [markdown]
 # - **Adam、AdamW、Adamax 和 NAdam** 每步让 $w$ 移动约 `lr`，而 $w$ 要走的距离约为 2。走 100 步、每步 0.01，它们到不了终点。
 # - **RAdam** 是启动阶段经过“修正”（rectified）的 Adam：在对梯度大小的估计还不可靠时，它走的是普通的动量步，而这里的动量步很大。正是开头这段抢跑，让它最终远远甩开了 Adam。
-# - **Adagrad** 除以的是以往所有梯度平方*之和*的平方根，所以步长越走越小：它比 Adam 还慢。
+# - **Adagrad** 除以的是以往所有梯度平方**之和**的平方根，所以步长越走越小：它比 Adam 还慢。
 # - **Adadelta** 本应在默认学习率附近使用；学习率为 0.01 时，它的步长微乎其微。
 # - **RMSprop** 同样做归一化，但它的滑动平均遗忘得快，第一步也比 Adam 大。
-# - **Rprop** 只用梯度的*符号*，只要符号保持不变，就把各个步长按一定倍数放大，所以在这个光滑的问题上加速很快。
+# - **Rprop** 只用梯度的**符号**：只要符号保持不变，就把各个步长按一定倍数放大，所以在这个光滑的问题上加速很快。
 # - **LBFGS** 会建立一个曲率模型，对二次损失来说这个模型几乎是精确的；它能到达最小值点，但请看它的损失计算次数：每一步都要计算很多次损失。
 # - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢。**ASGD**（平均 SGD）的结果与 SGD 几乎完全一样。
 #
 # ## 其他学习率 { #other-learning-rates }
 #
-# 学习率对各个优化器并不是一视同仁的：每个优化器都有自己适用的范围。下面是几种学习率下训练 100 轮后的最终损失。SGD 一旦超过稳定上限就会发散，所以只在上限以下运行。
+# 同一个学习率，放在不同的优化器上效果大不一样：每个优化器都有自己适用的范围。下表是几种学习率下训练 100 轮后的最终损失。SGD 一旦超过稳定上限就会发散，所以只取上限以下的学习率。
 
 # %%
 bound = linreg.stable_lr(x, "sum")
-print(f"stable bound for SGD: {bound:.4f}\n")
+print(f"SGD 的稳定上限: {bound:.4f}\n")
 learning_rates = [0.01, 0.05, 0.1, 0.5]
 print(
-    f"{'optimizer':<10}"
+    f"{'优化器':<7}"
     + "".join(f"{'lr=' + str(lr):>12}" for lr in learning_rates)
 )
 for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
     row = f"{name:<10}"
     for lr in learning_rates:
         if name == "SGD" and lr >= bound:
-            row += f"{'diverges':>12}"
+            row += f"{'发散':>10}"
             continue
         run = linreg.compare({name: {"lr": lr}}, x, y, epochs=100)[name]
         row += f"{run.final_loss:>12.3g}"
     print(row)
 
 # %% [markdown]
-# `lr` 调大以后，Adam 和 RMSprop 追了上来，Adagrad 也变得可用；SGD 则受制于上限。不存在普遍意义上“最好”的优化器：在这样一个很小、严格二次的问题上，利用二阶信息（LBFGS）或只看符号（Rprop）的方法轻松胜出；而在使用小批量（教程 4）、规模大且含噪声的问题上，自适应方法才会显出真本事，配得上它们的名声。
+# `lr` 调大以后，Adam 和 RMSprop 追了上来，Adagrad 也变得可用；SGD 则受制于上限。不存在普遍意义上“最好”的优化器：在这样一个很小、严格二次的问题上，利用二阶信息（LBFGS）或只看符号（Rprop）的方法轻松胜出；而到了规模大、带噪声、要用小批量训练的问题上（教程 4），自适应方法才名副其实。
 #
 # ## 自己试一试 { #try-it-yourself }
 #

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 小批量 { #minibatches }
 #
-# 到目前为止，每次更新都用上了全部数据，这就是*全批量*梯度下降。只有三个点时，这几乎没有代价；数据有一百万条时就不同了，因为每走一步都要把所有样本看一遍。**小批量**是从数据中随机抽取的一小部分。每次更新只在一个小批量上计算损失及其梯度，因此遍历一遍数据，也就是一轮（epoch），会更新很多次，而不是只更新一次。
+# 到目前为止，每次更新都用上了全部数据，这就是**全批量**梯度下降。只有三个点时，这几乎没有代价；数据有一百万条时就不同了，因为每走一步都要把所有样本过一遍。**小批量**是从数据中随机抽取的一小部分。每次更新只在一个小批量上计算损失及其梯度，因此遍历一遍数据，也就是一轮（epoch），会更新很多次，而不是只更新一次。
 #
 # ## 含两个特征的数据 { #data-with-two-features }
 #
@@ -31,7 +31,7 @@ x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
 print(x.shape, y.shape)
 w_star, b_star = linreg.fit_closed_form(x, y)
 print(
-    "closed form: w =",
+    "闭式解: w =",
     [round(v, 4) for v in w_star.flatten().tolist()],
     " b =",
     round(b_star.item(), 4),
@@ -40,7 +40,7 @@ print(
 # %% [markdown]
 # ## 一轮是什么样的 { #what-one-epoch-looks-like }
 #
-# `linreg.minibatches` 每轮把数据行打乱一次，再切成若干批；最后一批装下剩余的样本，因此不会漏掉任何样本。500 个样本、批量大小为 32 时，共有 15 个完整的批次，外加一个 20 个样本的批次：
+# `linreg.minibatches` 每轮把数据的各行打乱一次，再切成一个个小批量；最后一个小批量装下剩余的样本，因此不会漏掉任何样本。500 个样本、批量大小为 32 时，共有 15 个完整的小批量，外加一个只有 20 个样本的小批量：
 
 # %%
 generator = torch.Generator().manual_seed(0)
@@ -48,17 +48,17 @@ sizes = [
     len(x_batch)
     for x_batch, y_batch in linreg.minibatches(x, y, 32, generator=generator)
 ]
-print(len(sizes), "batches; sizes:", sizes[:3], "...", sizes[-2:])
+print(len(sizes), "个小批量，大小依次为:", sizes[:3], "...", sizes[-2:])
 
 # %% [markdown]
-# 使用 `reduction="mean"` 时，一个批次的损失是其中各样本的平均值，所以无论批量大小是多少，它的梯度都是对全体数据梯度的估计，同一个学习率适用于各种批量大小。（如果用 `reduction="sum"`，梯度会随批量增大而变大。）
+# 使用 `reduction="mean"` 时，一个小批量的损失是其中各样本损失的平均值。所以无论批量大小是多少，它的梯度都是对全体数据梯度的估计，同一个学习率适用于各种批量大小。（如果用 `reduction="sum"`，梯度会随批量大小增大而变大。）
 #
 # ## 全批量、小批量与每步单个样本 { #full-batch-minibatch-one-sample-per-step }
 #
-# 从相同的初始权重出发训练三次，每次 5 轮，都用 `lr=0.03` 的 SGD：每次更新分别使用全部数据、32 个样本的批次，以及只含一个样本的批次（也就是最初意义上的“随机”梯度下降）。
+# 从相同的初始权重出发训练三次，每次 5 轮，都用 `lr=0.03` 的 SGD。三次训练每次更新所用的数据分别是：全部数据、32 个样本的小批量，以及只含一个样本的小批量（也就是最初意义上的“随机”梯度下降）。
 
 # %%
-settings = {"full batch": None, "batch 32": 32, "batch 1": 1}
+settings = {"全批量": None, "小批量 32": 32, "小批量 1": 1}
 runs = {}
 for name, batch_size in settings.items():
     torch.manual_seed(0)
@@ -76,35 +76,35 @@ for name, batch_size in settings.items():
         seed=0,
     )
 
-header = ["run", "updates", "final loss", "w1", "w2", "b"]
-print("{:<12}{:>9}{:>12}{:>9}{:>9}{:>9}".format(*header))
+header = ["训练方式", "更新次数", "最终损失", "w1", "w2", "b"]
+print("{:<8}{:>5}{:>8}{:>9}{:>9}{:>9}".format(*header))
 for name, run in runs.items():
     w1, w2 = run.weight.flatten().tolist()
     row = [name, len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
-    print("{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row))
+    print("{:<9}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row))
 
 # %% [markdown]
 # ## 损失随轮数的变化 { #loss-against-epochs }
 #
-# 按轮数来看，小批量训练遥遥领先：同样遍历一遍数据，它们的更新次数分别是全批量的 16 倍和 500 倍。
+# 按轮数来看，两次小批量训练遥遥领先：同样遍历一遍数据，它们的更新次数分别是全批量的 16 倍和 500 倍。
 
-# %% alt="对数坐标下，全批量、批量 32 和批量 1 三次训练的损失随轮数的变化：批量 1 在第一轮内就降到很低，批量 32 随轮数稳步下降，两者都远低于全批量；全批量只是缓慢下降。"
+# %% alt="对数坐标下，全批量、小批量 32 和小批量 1 三次训练的损失随轮数的变化：小批量 1 在第一轮内就降到很低，小批量 32 过几轮也降了下来，全批量只是缓慢下降。"
 linreg.plot_comparison(runs, kind="overlay", lang="zh")
 
 # %% [markdown]
 # ## 损失随更新次数的变化 { #loss-against-updates }
 #
-# 按更新次数来看，情况正好反过来。全批量的每一步用的是精确梯度，径直下坡；小批量的每一步用的是带噪声的估计，所以损失上下跳动。批量越小，路径越曲折；到了最小值附近，噪声会让损失始终无法完全稳定下来（在训练后期减小学习率就能解决）。三次训练的更新次数相差上千倍，所以横轴也用对数坐标。
+# 按更新次数来看，情况正好反过来。全批量的每一步用的是精确梯度，径直下坡；小批量的每一步用的是带噪声的估计，所以损失上下跳动。批量越小，路径越曲折；到了最小值附近，噪声会让损失始终无法完全稳定下来（在训练后期减小学习率就能解决）。三次训练的更新次数最多相差 500 倍，所以横轴也用对数坐标。
 
-# %% alt="横纵轴均为对数坐标，损失随更新次数的变化：全批量（5 次更新）平稳下降；批量 32（80 次更新）降得更低，略有抖动；批量 1（2500 次更新）降得最低，到底部后一直剧烈抖动。"
+# %% alt="横纵轴均为对数坐标，损失随更新次数的变化：全批量（5 次更新）平稳下降；小批量 32（80 次更新）降得更低，略有抖动；小批量 1（2500 次更新）降得最低，到底部后一直剧烈抖动。"
 linreg.plot_comparison(runs, kind="overlay", per="update", xlog=True, lang="zh")
 
 # %% [markdown]
-# 所以这是一种取舍：一边是廉价但带噪声的步子，一边是昂贵但精确的步子。在大规模数据上，廉价的步子优势明显，这正是几乎所有深度学习都用小批量训练的原因。
+# 所以这是一种取舍：一边是廉价但带噪声的步子，一边是昂贵但精确的步子。在大规模数据上，廉价的步子优势明显，这正是深度学习几乎都用小批量训练的原因。
 #
 # ## DataLoader，以及适用于内存中张量的更快做法 { #dataloader-and-a-faster-way-for-tensors-in-memory }
 #
-# PyTorch 处理小批量的标准工具是 `DataLoader(TensorDataset(x, y))`。它很通用：可以从磁盘读取数据、解码图片，还能启动多个工作进程。但对已经在内存中的张量来说，这种通用性是有代价的：组装每一批数据时，它都要逐个样本地取出各行。`linreg.minibatches` 则每轮生成一个随机排列，再按它切片，得到的同样是随机打乱的批次。在构建本页的机器上，用 100,000 行数据、批量大小 1,024 跑一轮：
+# PyTorch 处理小批量的标准工具是 `DataLoader(TensorDataset(x, y))`。它很通用：可以从磁盘读取数据、解码图片，还能启动多个工作进程。但对已经在内存中的张量来说，这种通用性是有代价的：组装每个小批量时，它都要一个样本一个样本地取出各行。`linreg.minibatches` 则每轮生成一个随机排列，再按这个排列切片，得到的同样是随机打乱的小批量。在构建本页的机器上，用 10 万行数据、批量大小 1024 跑一轮：
 
 # %% tags=["varies"]
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
@@ -121,12 +121,12 @@ for x_batch, y_batch in linreg.minibatches(x_big, y_big, 1024):
     pass
 minibatches_seconds = time.perf_counter() - start
 
-print(f"DataLoader:         {dataloader_seconds:.3f} s")
-print(f"linreg.minibatches: {minibatches_seconds:.4f} s")
-print(f"speed-up:           {dataloader_seconds / minibatches_seconds:.0f}x")
+print(f"DataLoader:         {dataloader_seconds:.3f} 秒")
+print(f"linreg.minibatches: {minibatches_seconds:.4f} 秒")
+print(f"加速比:             {dataloader_seconds / minibatches_seconds:.0f} 倍")
 
 # %% [markdown]
-# 数据放不进内存，或者需要逐个样本做处理时，用 `DataLoader`；如果张量已经在内存中，按索引切片就足够了。
+# 数据放不进内存，或者需要逐个样本做处理时，用 `DataLoader`；如果张量已经在内存中，按索引切片就够了。
 #
 # ## 小结 { #what-to-remember }
 #

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 常见陷阱 { #pitfalls }
 #
-# 下面是初学这一课时常犯的八个错误，每个都实际运行一遍，并附上当前安装的 torch 给出的真实信息和修正方法。有些错误会立即报错；真正危险的只发出警告，甚至一声不吭地算出错误的结果。
+# 下面是初学原课内容时常犯的八个错误。每个错误都实际运行一遍，附上当前安装的 torch 给出的真实信息，以及修正方法。有些错误会立即报错；更危险的那些只发出一条警告，甚至一声不吭，直接算出错误的结果。
 
 # %%
 import torch
@@ -28,13 +28,13 @@ criterion = torch.nn.MSELoss(reduction="sum")
 # %% [markdown]
 # ## 1. 名字拼错 { #1-a-typo-in-a-name }
 #
-# 原课程代码创建的是 `criterion`，调用的却是 `criterion1`。Python 要等运行到这一行才会发现：
+# 原笔记创建的是 `criterion`，调用的却是 `criterion1`。Python 要等运行到这一行才会发现：
 
 # %% tags=["raises-exception"]
 loss = criterion1(model(x), y)
 
 # %% [markdown]
-# **修正**：调用你创建的那个对象，即 `criterion(model(x), y)`。重启内核后把 Notebook 从头到尾运行一遍，就能赶在别人之前发现这类残留的问题。
+# **修正**：调用你创建的那个对象，即 `criterion(model(x), y)`。重启内核后把 Notebook 从头到尾运行一遍，就能赶在别人之前发现这类遗留问题。
 #
 # ## 2. 已弃用的 `size_average` { #2-the-deprecated-size_average }
 #
@@ -42,24 +42,24 @@ loss = criterion1(model(x), y)
 
 # %% tags=["warns"]
 criterion_old = torch.nn.MSELoss(size_average=False, reduction="mean")
-print("reduction actually used:", criterion_old.reduction)
+print("实际使用的 reduction:", criterion_old.reduction)
 
 # %% [markdown]
 # **修正**：只写 `reduction`。`size_average=False` 对应 `"sum"`，默认行为对应 `"mean"`，`reduce=False` 对应 `"none"`。
 #
 # ## 3. 目标值的形状是 `(N,)` 而不是 `(N, 1)` { #3-targets-of-shape-n-instead-of-n-1 }
 #
-# 模型返回的预测值形状为 `(3, 1)`。如果目标值是形状为 `(3,)` 的一维张量，损失函数内部的减法会把两者*广播*成 `(3, 3)`：每个预测值都要和每个目标值比较。下面的预测完全正确，损失却不为零：
+# 模型返回的预测值形状为 `(3, 1)`。如果目标值是形状为 `(3,)` 的一维张量，损失函数内部的减法会把两者**广播**成 `(3, 3)`：每个预测值都要和每个目标值比较。下面的预测完全正确，损失却不为零：
 
 # %% tags=["warns"]
-y_pred = torch.tensor([[2.0], [4.0], [6.0]])  # (3, 1), exactly right
+y_pred = torch.tensor([[2.0], [4.0], [6.0]])  # (3, 1)，完全正确
 y_flat = torch.tensor([2.0, 4.0, 6.0])  # (3,)
 print(
-    "loss with (3, 1) targets:",
+    "目标值形状为 (3, 1) 时的损失:",
     criterion(y_pred, y_flat.reshape(-1, 1)).item(),
 )
-print("loss with (3,) targets:  ", criterion(y_pred, y_flat).item())
-print("shape of the difference: ", (y_pred - y_flat).shape)
+print("目标值形状为 (3,) 时的损失:  ", criterion(y_pred, y_flat).item())
+print("两者之差的形状:              ", (y_pred - y_flat).shape)
 
 # %% [markdown]
 # torch 只是发出警告；用这样的损失训练，会悄无声息地学出一条错误的直线。`linreg` 则直接拒绝，并说明如何修正：
@@ -73,23 +73,23 @@ linreg.train(model, x, y_flat, criterion, optimizer, epochs=100)
 #
 # ## 4. 忘记调用 `zero_grad()` { #4-forgetting-zero_grad }
 #
-# `backward()` 会把梯度*累加*到 `.grad` 上。两次反向传播之间不清零，得到的就是两倍的梯度：
+# `backward()` 会把梯度**累加**到 `.grad` 上。两次反向传播之间不清零，得到的就是两倍的梯度：
 
 # %%
 w = torch.tensor(1.0, requires_grad=True)
 (3 * w).backward()
-print("after one backward:", w.grad.item())
+print("一次 backward 后:", w.grad.item())
 (3 * w).backward()
-print("after two backward:", w.grad.item())
+print("两次 backward 后:", w.grad.item())
 w.grad.zero_()
-print("after zero_():     ", w.grad.item())
+print("zero_() 之后:    ", w.grad.item())
 
 # %% [markdown]
 # 在训练循环中，这会让每一步用的都是之前所有梯度之和；[教程 2](02-pytorch-lesson.md) 展示了损失因此上下摆动的情形。**修正**：每一步调用一次 `optimizer.zero_grad()`，放在 `loss.backward()` 之前。
 #
 # ## 5. `LBFGS` 缺少闭包（closure） { #5-lbfgs-without-a-closure }
 #
-# 大多数优化器根据 `.grad` 中已有的梯度走一步。`LBFGS` 每走一步都要多次计算损失，所以需要一个能完成这项计算的函数：
+# 大多数优化器根据 `.grad` 中已有的梯度走一步。`LBFGS` 每走一步都要多次计算损失，所以需要一个能完成这项计算的函数，也就是闭包：
 
 # %% tags=["raises-exception"]
 optimizer = torch.optim.LBFGS(model.parameters())
@@ -110,7 +110,7 @@ def closure():
 
 
 for step in range(3):
-    print(f"step {step}: loss {optimizer.step(closure).item():.6f}")
+    print(f"第 {step} 步: 损失 {optimizer.step(closure).item():.6f}")
 
 # %% [markdown]
 # `linreg.train` 会识别需要闭包的优化器，并自动为你构造一个。
@@ -125,18 +125,18 @@ print(x_int.dtype)
 model(x_int)
 
 # %% [markdown]
-# **修正**：写成 `1.0, 2.0, 3.0`，或者用 `x_int.float()` 转换。（本课用的是大写 T 的 `torch.Tensor([[1], [2], [3]])`，它总是生成默认浮点类型的张量，只要没改过默认设置，就是 `float32`，所以课上的代码没有出问题；小写 t 的 `torch.tensor` 则根据数据推断类型。）
+# **修正**：写成 `1.0, 2.0, 3.0`，或者用 `x_int.float()` 转换。（原课代码用的是大写 T 的 `torch.Tensor([[1], [2], [3]])`，它总是生成默认浮点类型的张量，只要没改过默认设置，就是 `float32`，所以原课的代码没有出问题；小写 t 的 `torch.tensor` 则根据数据推断类型。）
 #
 # ## 7. 用 `.data` 代替 `torch.no_grad()` 或 `.item()` { #7-data-instead-of-torchno_grad-or-item }
 #
-# 本课用 `y_test.data` 打印预测值。`.data` 是一种旧写法，用来取得不带梯度历史的张量。它有一个陷阱：通过它所做的修改，autograd 察觉不到。下面在 `sigmoid` 之后把 `b.data` 清零，而 `sigmoid` 的反向传播恰好要用到它自己的输出；于是梯度悄无声息地算错了：
+# 原课代码用 `y_test.data` 打印预测值。`.data` 是一种旧写法，用来取得不带梯度历史的张量。它有一个陷阱：通过它所做的修改，自动求导（autograd）察觉不到。下面在 `sigmoid` 之后把 `b.data` 清零，而 `sigmoid` 的反向传播恰好要用到它自己的输出，于是梯度悄无声息地算错了：
 
 # %%
 a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = a.sigmoid()
-b.data.zero_()  # autograd is not told
+b.data.zero_()  # autograd 对此毫不知情
 b.sum().backward()
-print("gradient after changing .data:", a.grad)
+print("改动 .data 之后的梯度:", a.grad)
 
 # %% [markdown]
 # 改用 `.detach()`，同样的修改就会被发现，因为 autograd 会检查张量的版本计数器：
@@ -148,7 +148,7 @@ b.detach().zero_()
 b.sum().backward()
 
 # %% [markdown]
-# **修正**：做预测时，在 `torch.no_grad()` 中运行模型（完全不记录历史）；要得到 Python 数值，用 `.item()`；要把张量从计算历史中分离出来，用 `.detach()`：
+# **修正**：做预测时，在 `torch.no_grad()` 中运行模型（完全不记录计算历史）；要得到 Python 数值，用 `.item()`；要把张量从计算历史中分离出来，用 `.detach()`：
 
 # %%
 with torch.no_grad():
@@ -158,7 +158,7 @@ print(y_test, y_test.requires_grad, y_test.item())
 # %% [markdown]
 # ## 8. 学习率超过稳定上限 { #8-a-learning-rate-above-the-stable-bound }
 #
-# 教程 2 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\max}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失每一轮都会增大：
+# 教程 2 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\max}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失就会一轮比一轮大：
 
 # %%
 bound = linreg.stable_lr(x, "sum")
@@ -167,13 +167,13 @@ model = linreg.LinearModel()
 optimizer = torch.optim.SGD(model.parameters(), lr=1.2 * bound)
 for epoch in range(8):
     loss = criterion(model(x), y)
-    print(f"epoch {epoch}  loss {loss.item():12.2f}")
+    print(f"第 {epoch} 轮  损失 {loss.item():12.2f}")
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
 
 # %% [markdown]
-# 放任不管的话，损失会溢出为 `inf`，接着变成 `nan`，之后的每个数字都毫无意义。`linreg.train` 一遇到非有限的损失值就会停下，并告诉你该改什么：
+# 放任不管的话，损失会溢出为 `inf`，接着变成 `nan`，之后的每个数字都毫无意义。`linreg.train` 则不同：损失一旦变成 inf 或 NaN，它就立即停下，并告诉你该改什么：
 
 # %% tags=["raises-exception"]
 torch.manual_seed(0)
@@ -184,4 +184,4 @@ linreg.train(model, x, y, criterion, optimizer, epochs=1000)
 # %% [markdown]
 # **修正**：把学习率降到上限以下（用 `linreg.stable_lr(x, "sum")` 计算，或在终端中运行 `linreg solve`），或者改用 `reduction="mean"`，它会把梯度除以 $N$。
 #
-# 本课的内容到此结束。想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference/index.md)，或者回到[教程列表](index.md)。
+# 原课的内容到这里就全部讲完了。想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference/index.md)，或者回到[教程列表](index.md)。
