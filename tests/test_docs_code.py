@@ -73,6 +73,13 @@ def test_python_blocks_run(page: Path) -> None:
     assert len(_printed(page)) == len(_blocks(page))
 
 
+@pytest.mark.parametrize("page", CASES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_block_prints_nan(page: Path) -> None:
+    # A number a page shows as a check is a number: nan would check nothing.
+    printed = "\n".join(_printed(page))
+    assert not re.search(r"\b(nan|inf)\b", printed), printed[:2000]
+
+
 TWINS = [p for p in CASES if p.is_relative_to(ROOT / "docs" / "en")]
 
 

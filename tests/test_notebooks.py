@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -66,7 +67,12 @@ def executed_all() -> None:
         list(pool.map(notebooks.cached_run, every))
 
 
-@pytest.fixture(params=CASES, ids=[f"{lang}-{name}" for lang, name in CASES])
+# The checks read the English output: the Chinese twin prints the same numbers in its own
+# words, which `notebooks.page_notebook` (called by `_run`) checks cell by cell.
+ENGLISH = [case for case in CASES if case[0] == "en"]
+
+
+@pytest.fixture(params=ENGLISH, ids=[f"{lang}-{name}" for lang, name in ENGLISH])
 def tutorial(request: pytest.FixtureRequest, executed_all: None) -> tuple[str, dict[str, str]]:
     lang, name = request.param
     return name, _run(lang, name)
@@ -83,6 +89,8 @@ def test_tutorials_are_numbered_in_order_and_exist_in_both_languages() -> None:
 
 def test_tutorial_outputs(tutorial: tuple[str, dict[str, str]]) -> None:
     name, out = tutorial
+    # A number a page shows is a number: nan and inf only where a cell must fail.
+    assert not re.search(r"\b(nan|inf)\b", out["stdout"]), f"{name} prints nan or inf"
     assert name[:2] in CHECKS, f"{name}: add a check of its numbers to CHECKS (contributing, 5)"
     CHECKS[name[:2]](out)
 

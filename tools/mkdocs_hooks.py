@@ -6,7 +6,7 @@ it imports is on `sys.path` through the project's editable install.
 - `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
   (the address the whole site is served from), and record the torch and linreg
   versions that verified the pages.
-- `on_page_markdown`: fill in `{{ torch_version }}` on the pages that name it.
+- `on_page_markdown`: fill in `{{ torch_version }}` and `{{ torch_floor }}` where pages name them.
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
   and replace every tutorial source `tutorials/NN-name.py` by its Markdown page (its
   notebook starts running in the background), its figures and a downloadable `.ipynb`.
@@ -21,6 +21,7 @@ it imports is on `sys.path` through the project's editable install.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import os
@@ -61,12 +62,24 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.site_url = f"{base}/{_language(config)}/"
     config.extra["torch_version"] = torch.__version__.split("+")[0]
     config.extra["linreg_version"] = linreg.__version__
+    # The oldest torch the package admits, as pyproject.toml declares it (`torch>=2.3`).
+    requirements = importlib.metadata.requires("torch-linreg") or []
+    floors = [m.group(1) for r in requirements if (m := re.match(r"torch\s*>=\s*([\d.]+)", r))]
+    if len(floors) != 1:
+        raise PluginError(f"no single torch>=X among the requirements {requirements}")
+    config.extra["torch_floor"] = floors[0]
     return config
 
 
 def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: Files) -> str:
-    """Fill in `{{ torch_version }}` with the torch that builds (and verifies) the page."""
-    return markdown.replace("{{ torch_version }}", config.extra["torch_version"])
+    """Fill in the torch versions the pages name.
+
+    `{{ torch_version }}` is the torch that builds (and verifies) the page,
+    `{{ torch_floor }}` the oldest torch the package admits.
+    """
+    for name in ("torch_version", "torch_floor"):
+        markdown = markdown.replace(f"{{{{ {name} }}}}", config.extra[name])
+    return markdown
 
 
 def _lesson_figure(lang: str) -> bytes:
