@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -146,27 +145,13 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     return rendered.markdown
 
 
-# Elements whose white space shows; outside them, a line's indentation renders as nothing.
-_KEEP_SPACE = re.compile(r"(<(pre|textarea|script|style|code)\b.*?</\2>)", re.DOTALL)
-
-
-def _strip_indentation(html: str) -> str:
-    """Drop the indentation of the HTML's lines (about 7 KB a page), not what it shows."""
-    parts = _KEEP_SPACE.split(html)
-    # split() yields text, whole kept element, its tag name, text, ...
-    for i in range(0, len(parts), 3):
-        parts[i] = re.sub(r"\n\s+", "\n", parts[i])
-    return "".join(p for i, p in enumerate(parts) if i % 3 != 2)
-
-
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    """Typeset the math (a page with math links KaTeX's stylesheet); strip indentation.
+    """Typeset the math (a page with math links KaTeX's stylesheet).
 
     mkdocstrings links its stylesheet from every page; its rules all need the `doc`
     classes of the API reference (the rest only sets variables those rules read), so
     the other pages drop the link.
     """
-    output = _strip_indentation(output)
     if 'class="doc ' not in output:
         link = f'<link rel="stylesheet" href="{get_relative_url(MKDOCSTRINGS_CSS, page.url)}">'
         output = output.replace(f"{link}\n", "").replace(link, "")
