@@ -315,8 +315,9 @@ def test_the_site_can_move_to_another_base_url_by_one_setting(tmp_path: Path) ->
     page = (out / "tutorials" / "02-pytorch-lesson" / "index.html").read_text(encoding="utf-8")
     assert f'<link rel="canonical" href="{base}zh/tutorials/02-pytorch-lesson/">' in page
     assert f"<loc>{base}zh/</loc>" in (out / "sitemap.xml").read_text(encoding="utf-8")
-    # The language links are relative, so they work under any base.
-    assert 'href="../../../en/" hreflang="en"' in page
+    # The language links are absolute (search engines require it), from the same setting.
+    assert f'<link rel="alternate" href="{base}en/" hreflang="en">' in page
+    assert f'<link rel="alternate" href="{base}zh/" hreflang="zh">' in page
     assert "127.0.0.1" not in page
 
 

@@ -1,8 +1,8 @@
 """MkDocs hooks shared by the English and the Chinese build.
 
-- `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
-  (the address the whole site is served from), and record the torch and linreg
-  versions that verified the pages.
+- `on_config`: derive this language's `site_url` and the absolute addresses of the
+  languages (`extra.alternate`) from the one setting `SITE_URL` (the address the whole
+  site is served from), and record the torch and linreg versions that verified the pages.
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
   and replace every tutorial source `tutorials/NN-name.py` by its executed Markdown
   page, its figures and a downloadable `.ipynb`.
@@ -49,13 +49,22 @@ def _language(config: MkDocsConfig) -> str:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Set `site_url` per language and the versions shown in the footer."""
+    """Set `site_url` per language, the languages' addresses and the footer's versions.
+
+    Material writes each language's address into every page's head as
+    `<link rel="alternate" hreflang>`, which search engines (and Lighthouse) require
+    absolute. Its language selector reads those links as the languages' roots (it
+    fetches `sitemap.xml` next to each), so they stay the roots: the selector then
+    keeps the reader on the same page.
+    """
     import torch
 
     import linreg
 
     base = os.environ.get("SITE_URL", DEFAULT_SITE_URL).rstrip("/")
     config.site_url = f"{base}/{_language(config)}/"
+    for alternate in config.extra["alternate"]:
+        alternate["link"] = f"{base}/{alternate['lang']}/"
     config.extra["torch_version"] = torch.__version__.split("+")[0]
     config.extra["linreg_version"] = linreg.__version__
     return config
