@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -154,13 +155,29 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     return rendered.markdown
 
 
+# Material's partials/nav-item.html writes `tabindex=""` on the labels of sections
+# (invalid HTML; browsers read it as no tabindex), and names each section's <nav> by
+# the label that opens it, which holds only an icon when the section has an index page
+# (navigation.indexes): every section's <nav> was nameless (axe: landmark-unique). The
+# section's title, the first label inside that <nav>, names it instead.
+_SECTION_TITLE = re.compile(r'<label class="md-nav__title" for="(__nav_[0-9_]+)"')
+_SECTION_NAME = re.compile(r'aria-labelledby="(__nav_[0-9_]+)_label"')
+
+
+def _fix_navigation(html: str) -> str:
+    html = html.replace(' tabindex=""', "")
+    html = _SECTION_TITLE.sub(r'\g<0> id="\1_title"', html)
+    return _SECTION_NAME.sub(r'aria-labelledby="\1_title"', html)
+
+
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    """Typeset the math (a page with math links KaTeX's stylesheet).
+    """Mend Material's navigation; typeset the math (then link KaTeX's stylesheet).
 
     mkdocstrings links its stylesheet from every page; its rules all need the `doc`
     classes of the API reference (the rest only sets variables those rules read), so
     the other pages drop the link.
     """
+    output = _fix_navigation(output)
     if 'class="doc ' not in output:
         link = f'<link rel="stylesheet" href="{get_relative_url(MKDOCSTRINGS_CSS, page.url)}">'
         output = output.replace(f"{link}\n", "").replace(link, "")
