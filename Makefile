@@ -72,9 +72,11 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# The weight of every page of the built site, and what the first search downloads.
+# What every page of the built site transfers (first visit, further page), what the first
+# search transfers, and Lighthouse's scores (Lighthouse pinned in benchmarks/package-lock.json).
 # (A clean-build timing too: .venv/bin/python benchmarks/site.py --scratch)
 bench-site: site
+	npm ci --prefix benchmarks --no-audit --no-fund
 	$(BIN)/python benchmarks/site.py --skip-build
 
 constraints: $(STAMP)
