@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import importlib
 import json
 import pkgutil
@@ -413,3 +414,35 @@ def test_search_waits_for_the_reader(site: Path, lang: str) -> None:
         on_demand = text.find("assets/js/search.js")
         bundle = text.find("assets/javascripts/bundle.")
         assert 0 <= on_demand < bundle, page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cut_fonts_keep_every_character_the_formulas_show(site: Path, lang: str) -> None:
+    # KaTeX's fonts are cut to the characters of the formulas (math_render.subset_fonts):
+    # typeset every formula of the built pages again, and check that each font still has
+    # every character it had that a formula shows.
+    from fontTools.ttLib import TTFont
+
+    formulas = set()
+    for page in (site / lang).rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        for tag, tex in re.findall(
+            r'<(span|div) class="arithmatex">.*?<annotation encoding="application/x-tex">(.*?)'
+            r"</annotation>",
+            text,
+        ):
+            formulas.add((html.unescape(tex), tag == "div"))
+    assert len(formulas) >= 50
+    katex = math_render.Katex()
+    try:
+        for tex, display in formulas:
+            katex.render(tex, display=display)
+    finally:
+        katex.close()
+    shown = {ord(c) for c in katex.characters}
+    originals = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"
+    for original in sorted(originals.glob("*.woff2")):
+        whole = set(TTFont(original).getBestCmap())
+        cut = set(TTFont(site / lang / "assets" / "katex" / "fonts" / original.name).getBestCmap())
+        missing = sorted(chr(c) for c in (whole & shown) - cut)
+        assert not missing, f"{original.name} lost {missing}"
