@@ -6,7 +6,8 @@
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
   and replace every tutorial source `tutorials/NN-name.py` by its executed Markdown
   page, its figures and a downloadable `.ipynb`.
-- `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
+- `on_post_page`: mend Material's navigation markup (an empty `tabindex`, nameless
+  section `<nav>`s), typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
 - `on_post_build`: put MathML for the TeX in the search index (the results show it),
   cut KaTeX's fonts to the characters of the formulas, and drop the CSS rules that
