@@ -25,7 +25,11 @@ DOCS_LANG ?= en
 
 .PHONY: setup system-deps site serve preview demo readme-images check test lint bench bench-site dist constraints clean
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps node_modules/.package-lock.json
+
+# The Nu HTML Checker (vnu.jar) for tests/test_html_valid.py, pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund --loglevel=error
 
 # pip installs dependency groups (--group) from 25.1 on: first the pip the constraints pin.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -77,15 +81,17 @@ check: lint
 	$(BIN)/python -m pytest -n 2 -m "not site and not browser and not slow"
 
 # Everything, on both cores (pytest-xdist; each test file stays on one worker).
-test: lint system-deps
+test: lint setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# The weight of every page of the built site, and what the first search downloads.
+# What every page of the built site transfers (first visit, further page), what the first
+# search transfers, and Lighthouse's scores (Lighthouse pinned in benchmarks/package-lock.json).
 # (A clean-build timing too: .venv/bin/python benchmarks/site.py --scratch)
 bench-site: site
+	npm ci --prefix benchmarks --no-audit --no-fund
 	$(BIN)/python benchmarks/site.py --skip-build
 
 # The release files in $(DIST_DIR): the sdist and the wheel, built with the pinned hatchling and

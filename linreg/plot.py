@@ -236,7 +236,7 @@ def plot_comparison(
         return fig
     columns = max(1, min(columns, len(curves)))
     rows = math.ceil(len(curves) / columns)
-    fig = _new_figure(3.0 * columns, 2.4 * rows)
+    fig = _new_figure(2.4 * columns, 1.9 * rows)  # small plots: larger text once scaled down
     axes = fig.subplots(rows, columns, squeeze=False).flatten()
     for ax, (name, losses) in zip(axes, curves.items(), strict=False):
         _draw_curve(ax, losses, log, xlog=xlog)

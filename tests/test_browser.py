@@ -23,7 +23,6 @@ that there was none.
 from __future__ import annotations
 
 import contextlib
-import functools
 import html
 import io
 import os
@@ -41,7 +40,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from PIL import Image, ImageChops
+from PIL import Image
 from playwright.sync_api import (
     APIRequestContext,
     Browser,
@@ -64,7 +63,12 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 
 LANGUAGES = ("en", "zh")
 VIEWPORT = {"width": 1280, "height": 800}
-SERIOUS = ("serious", "critical")
+# Every impact level axe-core reports counts, down to "minor".
+SERIOUS = ("minor", "moderate", "serious", "critical")
+# Not ours: Material's bundle puts each code block's copy button in a <nav> without a
+# name, so a page with two code blocks has two alike (landmark-unique, moderate).
+# No upstream issue yet (Material is in maintenance until 2027).
+UPSTREAM_AXE = {"landmark-unique": '<nav class="md-code__nav">'}
 RAW_MATH = ("\\(", "\\)", "\\[", "\\]", "$$")
 
 
@@ -307,15 +311,17 @@ def browser(site: Path) -> Iterator[SiteBrowser]:
 
 
 def _serious(violations: list[dict]) -> list[str]:
-    """axe-core's serious and critical violations, one line per rule, a few nodes each."""
+    """axe-core's violations (of the impacts in SERIOUS), one line per rule, a few nodes each."""
     lines = []
     for violation in violations:
-        if violation["impact"] in SERIOUS:
+        upstream = UPSTREAM_AXE.get(violation["id"])
+        found = [n for n in violation["nodes"] if not upstream or upstream not in n["html"]]
+        if violation["impact"] in SERIOUS and found:
             nodes = "; ".join(
                 f"{node['target']} {node['failureSummary'].splitlines()[-1].strip()}"
-                for node in violation["nodes"][:3]
+                for node in found[:3]
             )
-            count = len(violation["nodes"])
+            count = len(found)
             lines.append(f"{violation['id']} ({violation['impact']}, {count} nodes): {nodes}")
     return lines
 
@@ -675,174 +681,3 @@ def test_page_opened_from_a_search_result_highlights_the_query(browser: SiteBrow
         )
     assert log.external == log.failed == log.console == []
     assert "学习率" in marked
-
-
-@functools.cache
-def _original_stylesheets() -> dict[str, bytes]:
-    """The stylesheets as the theme, KaTeX and mkdocstrings ship them (before the purge)."""
-    import material
-    import mkdocstrings_handlers.python
-
-    theme = Path(material.__file__).parent / "templates" / "assets" / "stylesheets"
-    handler = Path(mkdocstrings_handlers.python.__file__).parent / "templates" / "material"
-    originals = {f"assets/stylesheets/{p.name}": p.read_bytes() for p in theme.glob("*.css")}
-    originals["assets/katex/katex.min.css"] = (
-        ROOT / "docs" / "shared" / "assets" / "katex" / "katex.min.css"
-    ).read_bytes()
-    originals["assets/_mkdocstrings.css"] = (handler / "style.css").read_bytes()
-    return originals
-
-
-@functools.cache
-def _original_fonts() -> dict[str, bytes]:
-    """KaTeX's fonts whole, as vendored (before they are cut to the formulas' characters)."""
-    fonts = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"
-    return {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in fonts.glob("*.woff2")}
-
-
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_stylesheet_is_purged_from_its_original(site: Path, lang: str) -> None:
-    originals = _original_stylesheets()
-    built = {p.relative_to(site / lang).as_posix(): p for p in (site / lang).rglob("*.css")}
-    purged = sorted(set(built) - {"assets/css/extra.css"})
-    assert set(purged) <= set(originals), set(purged) - set(originals)
-    assert "assets/katex/katex.min.css" in purged
-    for name in purged:
-        assert len(built[name].read_bytes()) < len(originals[name]), f"{name} was not purged"
-
-
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_katex_fonts_are_cut_from_the_originals(site: Path, lang: str) -> None:
-    originals = _original_fonts()
-    fonts = site / lang / "assets" / "katex" / "fonts"
-    built = {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in fonts.glob("*.woff2")}
-    assert set(built) == set(originals)
-    assert all(len(built[name]) < len(originals[name]) for name in built)
-
-
-# What the CSS purge and the cut fonts must leave unchanged: pages of every kind, both palettes, the
-# search with results, the navigation drawer of a phone. (page, scheme, what to do)
-PURGE_VIEWS = [
-    ("en/", "light", ""),
-    ("zh/", "dark", ""),
-    ("en/tutorials/02-pytorch-lesson/", "light", ""),
-    ("zh/tutorials/02-pytorch-lesson/", "dark", ""),
-    ("zh/tutorials/05-pitfalls/", "light", ""),
-    ("en/torch/sgd/", "light", ""),
-    ("zh/torch/mseloss/", "dark", ""),
-    ("en/reference/train/", "light", ""),
-    ("en/contributing/", "dark", ""),
-    ("en/", "light", "search:loss"),
-    ("zh/", "dark", "search:学习率"),
-    ("en/tutorials/03-optimizers/", "light", "phone-menu"),
-]
-
-
-# Wait until the search results have stopped changing for half a second.
-_RESULTS_SETTLED = """async () => {
-  const snapshot = () => document.querySelector(".md-search-result").innerHTML;
-  let last = snapshot();
-  for (;;) {
-    await new Promise(resolve => setTimeout(resolve, 500));
-    const now = snapshot();
-    if (now === last) return;
-    last = now;
-  }
-}"""
-
-
-def _serve(body: bytes, content_type: str) -> Callable[[Route], None]:
-    return lambda route: route.fulfill(body=body, content_type=content_type)
-
-
-# Every element's computed style (and its ::before and ::after) as "name hash", with
-# every transition and animation run to its end first. Custom properties are left out:
-# the properties that use them are compared (and their order follows the stylesheets).
-_STYLES = """(root) => {
-  for (const animation of document.getAnimations()) animation.finish();
-  const hash = text => {  // FNV-1a, 32 bits
-    let h = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    return (h >>> 0).toString(16);
-  };
-  const properties = [...getComputedStyle(document.body)].filter(p => !p.startsWith("--")).sort();
-  const lines = [];
-  for (const element of document.querySelectorAll(root)) {
-    const name = element.tagName.toLowerCase() + "." + [...element.classList].join(".");
-    for (const pseudo of [null, "::before", "::after"]) {
-      const style = getComputedStyle(element, pseudo);
-      if (pseudo && ["none", "normal"].includes(style.content)) continue;  // not drawn
-      const values = properties.map(property => style.getPropertyValue(property));
-      lines.push(name + (pseudo || "") + " " + hash(values.join(";")));
-    }
-  }
-  return lines;
-}"""
-
-
-@dataclass
-class Look:
-    """A view of a page: its screenshot and the computed style of every element."""
-
-    image: Image.Image
-    styles: list[str]
-
-
-def _look(browser: SiteBrowser, path: str, scheme: str, action: str, original: bool) -> Look:
-    """The view with the purged stylesheets and cut fonts, or with the originals."""
-    phone = {"viewport": {"width": 390, "height": 844}} if action == "phone-menu" else {}
-    with browser.context(scheme, **phone) as (page, log):
-        if original:  # routes added last are asked first
-            lang = path.split("/")[0]
-            for name, body in _original_stylesheets().items():
-                page.context.route(f"**/{lang}/{name}", _serve(body, "text/css"))
-            for name, body in _original_fonts().items():
-                page.context.route(f"**/{lang}/{name}", _serve(body, "font/woff2"))
-        browser.open(page, path)
-        if action.startswith("search:"):
-            page.locator("input.md-search__input").fill(action.removeprefix("search:"))
-            page.keyboard.press("End")
-            page.locator(".md-search-result__item").first.wait_for()
-            page.wait_for_load_state("networkidle")
-            page.evaluate(_RESULTS_SETTLED)
-        elif action == "phone-menu":
-            page.locator("label.md-header__button[for=__drawer]").click()
-        page.evaluate("() => new Promise(resolve => setTimeout(resolve, 300))")
-        page.evaluate(_STILL)
-        # With the search open, the header's layout varies from load to load (the page's
-        # scroll lock): compare the search results, which are what this view is about.
-        root = ".md-search__output *" if action.startswith("search:") else "body *"
-        styles = page.evaluate(_STYLES, root)
-        shot = page.screenshot(full_page=not action, animations="disabled")
-    assert log.external == log.failed == log.console == []
-    return Look(Image.open(io.BytesIO(shot)).convert("RGB"), styles)
-
-
-@pytest.mark.parametrize(("path", "scheme", "action"), PURGE_VIEWS)
-def test_purged_stylesheets_look_the_same(
-    browser: SiteBrowser, path: str, scheme: str, action: str
-) -> None:
-    purged = _look(browser, path, scheme, action, original=False)
-    original = _look(browser, path, scheme, action, original=True)
-    # The purge keeps every rule that applies: every element computes the same style.
-    assert len(purged.styles) == len(original.styles), "not the same elements"
-    pairs = zip(purged.styles, original.styles, strict=True)
-    changed_styles = [ours.split()[0] for ours, theirs in pairs if ours != theirs]
-    assert changed_styles == [], f"styled differently: {changed_styles[:10]}"
-    if action.startswith("search:"):
-        return  # the results panel repaints in varying order under load: styles suffice
-    # And the cut fonts draw the same text. Not quite pixel-identical: a cut font can
-    # anti-alias a glyph edge a few levels differently, and Chromium rasterizes a page's
-    # tiles in varying order (two loads of the same page differ that way too). A missing
-    # glyph or a shifted layout changes thousands of pixels by far more.
-    diff = ImageChops.difference(purged.image, original.image)
-    worst = max(high for _, high in diff.getextrema())
-    area = purged.image.width * purged.image.height
-    changed = sum(diff.convert("L").histogram()[1:])
-    if worst > 48 or changed > area // 10_000:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"\W+", "-", f"{path}-{scheme}-{action}").strip("-")
-        purged.image.save(SCREENSHOTS / f"purge-{name}-purged.png")
-        original.image.save(SCREENSHOTS / f"purge-{name}-original.png")
-    assert worst <= 48, f"a pixel differs by {worst} levels in {diff.getbbox()}"
-    assert changed <= area // 10_000, f"{changed} pixels differ"

@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import linreg
-from tools import css_purge, math_render
+from tools import math_render
 from tools.notebooks import sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -335,8 +335,9 @@ def test_the_site_can_move_to_another_base_url_by_one_setting(tmp_path: Path) ->
     page = (out / "tutorials" / "02-pytorch-lesson" / "index.html").read_text(encoding="utf-8")
     assert f'<link rel="canonical" href="{base}zh/tutorials/02-pytorch-lesson/">' in page
     assert f"<loc>{base}zh/</loc>" in (out / "sitemap.xml").read_text(encoding="utf-8")
-    # The language links are relative, so they work under any base.
-    assert 'href="../../../en/" hreflang="en"' in page
+    # The language links are absolute (search engines require it), from the same setting.
+    assert f'<link rel="alternate" href="{base}en/" hreflang="en">' in page
+    assert f'<link rel="alternate" href="{base}zh/" hreflang="zh">' in page
     assert "127.0.0.1" not in page
 
 
@@ -349,64 +350,6 @@ def test_search_index_has_mathml_not_tex(site: Path, lang: str) -> None:
     assert sum(text.count("<math") for text in texts) >= 50
 
 
-USED = css_purge.Used(
-    classes={"md-typeset", "md-header", "admonition", "note", "js"},
-    prefixes={"tabbed-control--"},
-    colors={"primary": {"indigo"}, "accent": {"deep-orange"}},
-)
-
-
-@pytest.mark.parametrize(
-    ("selector", "matches"),
-    [
-        (".md-typeset .admonition", True),
-        (".md-typeset .md-annotation", False),  # a class no page has
-        ("html.js body", True),
-        (".tabbed-control--next", True),  # a prefix built by a template literal
-        (".tabbed-labels", False),
-        ("a:not(.md-annotation)", True),  # :not() needs nothing
-        (":is(.admonition,details):is(.note)", True),
-        (":is(.admonition,details):is(.warning)", False),  # no alternative occurs
-        ("div:where(.missing, p)", True),  # p might match
-        ("a[href$='.pdf']", True),  # a dot inside an attribute is not a class
-        ('[data-md-color-primary="indigo"] .md-header', True),
-        ("[data-md-color-primary=red] .md-header", False),
-        ("[data-md-color-scheme=slate]", True),  # schemes are not purged
-        (".md-typeset h1 .headerlink::after", False),
-        (".\\31 0 .md-typeset", True),  # an escaped class: kept, not read
-    ],
-)
-def test_purge_keeps_only_selectors_that_can_match(selector: str, matches: bool) -> None:
-    assert css_purge.can_match(selector, USED) is matches
-
-
-def test_purge_rewrites_rules_and_groups() -> None:
-    css = (
-        '@charset "UTF-8";.md-typeset,.md-post{color:red}.md-post{color:blue}'
-        '@media screen{.md-post{x:y}}@media print{.md-typeset a{content:"}{"}}'
-        "@font-face{font-family:K;src:url(k.woff2)}@keyframes spin{0%{a:b}to{a:c}}"
-        "/*# sourceMappingURL=main.css.map */"
-    )
-    assert css_purge.purge(css, USED) == (
-        '@charset "UTF-8";.md-typeset{color:red}@media print{.md-typeset a{content:"}{"}}'
-        "@font-face{font-family:K;src:url(k.woff2)}@keyframes spin{0%{a:b}to{a:c}}"
-    )
-
-
-def test_purge_rejects_css_that_ends_inside_a_rule() -> None:
-    with pytest.raises(ValueError, match="unbalanced"):
-        css_purge.purge(".md-typeset{color:red", USED)
-
-
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_reference_stylesheet_only_on_reference_pages(site: Path, lang: str) -> None:
-    for page in (site / lang).rglob("index.html"):
-        text = page.read_text(encoding="utf-8")
-        linked = "assets/_mkdocstrings.css" in text
-        assert linked == ('class="doc ' in text), page
-        assert linked == page.parent.match("reference/*"), page
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_search_waits_for_the_reader(site: Path, lang: str) -> None:
     # The script that holds the index back must run before the theme's bundle.
@@ -415,3 +358,45 @@ def test_search_waits_for_the_reader(site: Path, lang: str) -> None:
         on_demand = text.find("assets/js/search.js")
         bundle = text.find("assets/javascripts/bundle.")
         assert 0 <= on_demand < bundle, page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_cut_fonts_keep_every_character_the_formulas_show(site: Path, lang: str) -> None:
+    # KaTeX's fonts are cut to the characters of the formulas (math_render.subset_fonts):
+    # typeset every formula of the built pages again, and check that each font still has
+    # every character it had that a formula shows.
+    from fontTools.ttLib import TTFont
+
+    formulas = set()
+    for page in (site / lang).rglob("index.html"):
+        text = page.read_text(encoding="utf-8")
+        for tag, tex in re.findall(
+            r'<(span|div) class="arithmatex">.*?<annotation encoding="application/x-tex">(.*?)'
+            r"</annotation>",
+            text,
+        ):
+            formulas.add((html.unescape(tex), tag == "div"))
+    assert len(formulas) >= 50
+    katex = math_render.Katex()
+    try:
+        for tex, display in formulas:
+            katex.render(tex, display=display)
+    finally:
+        katex.close()
+    shown = {ord(c) for c in katex.characters}
+    originals = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"
+    for original in sorted(originals.glob("*.woff2")):
+        whole = set(TTFont(original).getBestCmap())
+        cut = set(TTFont(site / lang / "assets" / "katex" / "fonts" / original.name).getBestCmap())
+        missing = sorted(chr(c) for c in (whole & shown) - cut)
+        assert not missing, f"{original.name} lost {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_katex_fonts_are_cut_from_the_originals(site: Path, lang: str) -> None:
+    vendored = ROOT / "docs" / "shared" / "assets" / "katex" / "fonts"
+    originals = {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in vendored.glob("*.woff2")}
+    fonts = site / lang / "assets" / "katex" / "fonts"
+    built = {f"assets/katex/fonts/{p.name}": p.read_bytes() for p in fonts.glob("*.woff2")}
+    assert set(built) == set(originals)
+    assert all(len(built[name]) < len(originals[name]) for name in built)

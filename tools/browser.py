@@ -34,22 +34,33 @@ CHROMIUM_ARGS = [
 ]
 
 
-def launch(playwright: Playwright) -> Browser:
-    """Debian's Chromium, headless, through Playwright."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def launch(playwright: Playwright, *extra_args: str) -> Browser:
+    """Debian's Chromium, headless, through Playwright (with `extra_args` if given)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """`http.server`'s file handler, without a log line per request."""
+
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        """Say nothing."""
+
+
+def start_server(
+    folder: Path, port: int = 0, handler: type[QuietHandler] = QuietHandler
+) -> http.server.ThreadingHTTPServer:
+    """Serve `folder` on 127.0.0.1 (`port`, or a free one) in a thread; `shutdown()` stops it."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(handler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 @contextmanager
 def serve(folder: Path) -> Iterator[str]:
     """Serve `folder` on 127.0.0.1 (a free port) while the block runs; yield its URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_server(folder)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:

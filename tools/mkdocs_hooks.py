@@ -3,19 +3,21 @@
 MkDocs loads this file by its path, not as `tools.mkdocs_hooks`; the `tools` package
 it imports is on `sys.path` through the project's editable install.
 
-- `on_config`: derive this language's `site_url` from the one setting `SITE_URL`
-  (the address the whole site is served from), and record the torch and linreg
-  versions that verified the pages.
-- `on_page_markdown`: fill in `{{ torch_version }}` and `{{ torch_floor }}` where pages name them.
+- `on_config`: derive this language's `site_url` and the absolute addresses of the
+  languages (`extra.alternate`) from the one setting `SITE_URL` (the address the whole
+  site is served from), and record the torch versions (the one that verified the pages,
+  the oldest the package admits) and linreg's.
+- `on_page_markdown`: fill in `{{ torch_version }}` and `{{ torch_floor }}` where pages
+  name them.
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
   and replace every tutorial source `tutorials/NN-name.py` by its Markdown page (its
   notebook starts running in the background), its figures and a downloadable `.ipynb`.
 - `on_page_read_source`: a tutorial's Markdown, once its notebook has run.
-- `on_post_page`: typeset the page's math with KaTeX (tools/math_render.py) and link
+- `on_post_page`: mend Material's navigation markup (an empty `tabindex`, nameless
+  section `<nav>`s), typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
 - `on_post_build`: put MathML for the TeX in the search index (the results show it),
-  cut KaTeX's fonts to the characters of the formulas, and drop the CSS rules that
-  match nothing on the site (tools/css_purge.py).
+  and cut KaTeX's fonts to the characters of the formulas.
 - `on_shutdown`: stop the KaTeX process.
 """
 
@@ -35,7 +37,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from tools import css_purge, math_render, notebooks
+from tools import math_render, notebooks
 
 log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
@@ -45,7 +47,6 @@ _TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
 _KATEX: list[math_render.Katex] = []  # this build's KaTeX process, started on first use
 KATEX_CSS = "assets/katex/katex.min.css"
 EXTRA_CSS = "assets/css/extra.css"
-MKDOCSTRINGS_CSS = "assets/_mkdocstrings.css"
 
 
 def _language(config: MkDocsConfig) -> str:
@@ -53,13 +54,22 @@ def _language(config: MkDocsConfig) -> str:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Set `site_url` per language and the versions shown in the footer."""
+    """Set `site_url` per language, the languages' addresses and the footer's versions.
+
+    Material writes each language's address into every page's head as
+    `<link rel="alternate" hreflang>`, which search engines (and Lighthouse) require
+    absolute. Its language selector reads those links as the languages' roots (it
+    fetches `sitemap.xml` next to each), so they stay the roots: the selector then
+    keeps the reader on the same page.
+    """
     import torch
 
     import linreg
 
     base = os.environ.get("SITE_URL", DEFAULT_SITE_URL).rstrip("/")
     config.site_url = f"{base}/{_language(config)}/"
+    for alternate in config.extra["alternate"]:
+        alternate["link"] = f"{base}/{alternate['lang']}/"
     config.extra["torch_version"] = torch.__version__.split("+")[0]
     config.extra["linreg_version"] = linreg.__version__
     # The oldest torch the package admits, as pyproject.toml declares it (`torch>=2.3`).
@@ -162,30 +172,24 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     return rendered.markdown
 
 
-# Elements whose white space shows; outside them, a line's indentation renders as nothing.
-_KEEP_SPACE = re.compile(r"(<(pre|textarea|script|style|code)\b.*?</\2>)", re.DOTALL)
+# Material's partials/nav-item.html writes `tabindex=""` on the labels of sections
+# (invalid HTML; browsers read it as no tabindex), and names each section's <nav> by
+# the label that opens it, which holds only an icon when the section has an index page
+# (navigation.indexes): every section's <nav> was nameless (axe: landmark-unique). The
+# section's title, the first label inside that <nav>, names it instead.
+_SECTION_TITLE = re.compile(r'<label class="md-nav__title" for="(__nav_[0-9_]+)"')
+_SECTION_NAME = re.compile(r'aria-labelledby="(__nav_[0-9_]+)_label"')
 
 
-def _strip_indentation(html: str) -> str:
-    """Drop the indentation of the HTML's lines (about 7 KB a page), not what it shows."""
-    parts = _KEEP_SPACE.split(html)
-    # split() yields text, whole kept element, its tag name, text, ...
-    for i in range(0, len(parts), 3):
-        parts[i] = re.sub(r"\n\s+", "\n", parts[i])
-    return "".join(p for i, p in enumerate(parts) if i % 3 != 2)
+def _fix_navigation(html: str) -> str:
+    html = html.replace(' tabindex=""', "")
+    html = _SECTION_TITLE.sub(r'\g<0> id="\1_title"', html)
+    return _SECTION_NAME.sub(r'aria-labelledby="\1_title"', html)
 
 
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    """Typeset the math (a page with math links KaTeX's stylesheet); strip indentation.
-
-    mkdocstrings links its stylesheet from every page; its rules all need the `doc`
-    classes of the API reference (the rest only sets variables those rules read), so
-    the other pages drop the link.
-    """
-    output = _strip_indentation(output)
-    if 'class="doc ' not in output:
-        link = f'<link rel="stylesheet" href="{get_relative_url(MKDOCSTRINGS_CSS, page.url)}">'
-        output = output.replace(f"{link}\n", "").replace(link, "")
+    """Mend Material's navigation; typeset the math (then link KaTeX's stylesheet)."""
+    output = _fix_navigation(output)
     if 'class="arithmatex"' not in output:
         return output
     if not _KATEX:
@@ -215,7 +219,7 @@ def _search_index_math(site: Path) -> None:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    """MathML in the search results; KaTeX's fonts cut to what the formulas show; CSS purged."""
+    """MathML in the search results; KaTeX's fonts cut to what the formulas show."""
     if _KATEX:
         _search_index_math(Path(config.site_dir))
         fonts = math_render.subset_fonts(
@@ -226,10 +230,6 @@ def on_post_build(config: MkDocsConfig) -> None:
         log.info(
             f"KaTeX fonts cut to the formulas' text: {before / 1024:.0f} -> {after / 1024:.0f} KB"
         )
-    sizes = css_purge.purge_site(Path(config.site_dir))
-    before = sum(b for b, _ in sizes.values())
-    after = sum(a for _, a in sizes.values())
-    log.info(f"CSS purged: {before / 1024:.0f} KB -> {after / 1024:.0f} KB in {len(sizes)} files")
 
 
 def on_shutdown() -> None:

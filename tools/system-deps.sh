@@ -3,6 +3,8 @@
 #   fonts-noto-cjk  Chinese labels in figures and screenshots (else they render as boxes)
 #   chromium        the browser that the site's tests drive through Playwright
 #   nodejs          runs KaTeX at build time, to typeset the math (when no `node` is found)
+#   npm             installs the Nu HTML Checker (package.json) and Lighthouse (benchmarks/)
+#   default-jre-headless  runs the Nu HTML Checker of tests/test_html_valid.py (when no `java`)
 # Then make sure matplotlib sees the CJK font and its own: its font list may have been cached
 # before the font was installed, or by another matplotlib install.
 set -euo pipefail
@@ -13,6 +15,8 @@ for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 command -v node >/dev/null || command -v nodejs >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v java >/dev/null || missing+=(default-jre-headless)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo

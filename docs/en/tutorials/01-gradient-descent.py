@@ -21,9 +21,9 @@
 #
 # The lesson uses three points that lie on the line $y = 2x$:
 #
-# | $x$ | 1 | 2 | 3 |
+# | *x* | 1 | 2 | 3 |
 # |-----|---|---|---|
-# | $y$ | 2 | 4 | 6 |
+# | *y* | 2 | 4 | 6 |
 #
 # A linear model predicts $\hat{y} = w x + b$ with a **weight** $w$ and a **bias** $b$.
 # Training means finding the $w$ and $b$ that make the predictions close to $y$.
