@@ -1,7 +1,7 @@
 """The loss: mean squared error, by `reduction` or by the legacy arguments.
 
-The lesson writes `MSELoss(size_average=False)`. Since torch 1.x the two arguments
-`size_average` and `reduce` are deprecated in favour of `reduction`; torch still
+The lesson writes `MSELoss(size_average=False)`. The two arguments `size_average` and
+`reduce` are deprecated in favour of `reduction`; torch still
 accepts them, warns, and lets them override `reduction`. `legacy_reduction`
 reproduces that mapping so the site can show it and the tests can check it.
 """

@@ -52,7 +52,13 @@ def _words(code: str) -> list[str]:
 
 
 def _prose(code: list[str]) -> list[str]:
-    return [w for cell in code for w in _words(cell) if PROSE.search(w) and not CHINESE.search(w)]
+    """The comments and strings in English words; an indented string is source code."""
+    return [
+        w
+        for cell in code
+        for w in _words(cell)
+        if PROSE.search(w) and not CHINESE.search(w) and not w.startswith("    ")
+    ]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=str)

@@ -43,7 +43,7 @@ print(torch.cat([x, y], dim=1))
 # L(w, b) = \sum_{i=1}^{N} \left(w x_i + b - y_i\right)^2
 # $$
 #
-# 这就是不除以 $N$ 的**均方误差**（PyTorch 中称为 `reduction='sum'`）。除以 $N$ 不会改变最小值点的位置，只会按比例缩放损失及其梯度；这对学习率有什么影响，留到教程 2 再讨论。
+# 这就是不除以 $N$ 的**均方误差**（在 PyTorch 中对应 `reduction='sum'`）。除以 $N$ 不会改变最小值点的位置，只会按比例缩放损失及其梯度；这对学习率有什么影响，留到教程 2 再讨论。
 #
 # 我们从 $w = 0.5$、$b = 0$ 出发，手算损失：
 
@@ -75,7 +75,7 @@ print(f"dL/dw = {grad_w.item():.4f}, dL/db = {grad_b.item():.4f}")
 # %% [markdown]
 # ## 自动求导算出相同的梯度 { #autograd-computes-the-same-gradient }
 #
-# 现在让 PyTorch 来求导。把 `w` 和 `b` 标记为需要梯度的张量，算出同样的损失，再调用 `backward()`。autograd 会记录前向传播中的每一步运算，然后沿着这些运算反向应用链式法则，结果存放在 `w.grad` 和 `b.grad` 中。
+# 现在让 PyTorch 来求导。把 `w` 和 `b` 标记为需要梯度的张量，算出同样的损失，再调用 `backward()`。自动求导会记录前向传播中的每一步运算，然后沿着这些运算反向应用链式法则，结果存放在 `w.grad` 和 `b.grad` 中。
 
 # %%
 w_t = torch.tensor(0.5, requires_grad=True)

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 用 PyTorch 实现线性回归：重现原课 { #linear-regression-with-pytorch-the-lesson }
 #
-# 本篇重现课程《PyTorch深度学习实践》的第 5 讲（本站简称“原课”），代码按当前版本的 torch 重写，本站每次构建时都会运行一遍。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后你写的每个模型都会遵循这个套路：
+# 本篇重现课程《PyTorch深度学习实践》的第 5 讲（本站简称“原课”），代码按当前版本的 torch 重写，本站每次构建时都会运行一遍。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后你写的每个模型都遵循这一流程：
 #
 # 1. 准备数据；
 # 2. 把模型设计成 `torch.nn.Module` 的子类；
@@ -74,7 +74,7 @@ criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
 # %% [markdown]
-# 原笔记写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。用构建本页的 torch 运行这种旧写法，输出如下：
+# 原课代码写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。用构建本页的 torch 运行这种旧写法，输出如下：
 
 # %% tags=["warns"]
 legacy = torch.nn.MSELoss(size_average=False)
@@ -85,7 +85,7 @@ print("实际的 reduction:", legacy.reduction)
 #
 # ## 4. 训练循环 { #4-the-training-loop }
 #
-# 每一轮（epoch）都执行同样的五行代码。（原笔记在这里调用的是未定义的 `criterion1`，损失对象的名字其实是 `criterion`。）
+# 每一轮（epoch）都执行同样的五行代码。（原笔记，即一位学习者为原课整理的笔记，在这里调用的是未定义的 `criterion1`，损失对象的名字其实是 `criterion`。）
 
 # %%
 losses = []
@@ -113,7 +113,7 @@ with torch.no_grad():
 print(f"x = 4 处的预测值: {y_test.item():.6f}")
 
 # %% alt="原课模型的损失曲线，横轴为轮数：用学习率为 0.01 的 SGD 训练 100 轮，损失在前几轮急剧下降，之后缓慢下降。"
-linreg.plot_loss(losses, title="SGD, lr = 0.01", lang="zh")
+linreg.plot_loss(losses, title="SGD，lr = 0.01", lang="zh")
 
 # %% [markdown]
 # ## 为什么要调用 `zero_grad`？ { #why-zero_grad }

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 常见陷阱 { #pitfalls }
 #
-# 下面是初学原课内容时常犯的八个错误。每个错误都实际运行一遍，附上当前安装的 torch 给出的真实信息，以及修正方法。有些错误会立即报错；更危险的那些只发出一条警告，甚至一声不吭，直接算出错误的结果。
+# 下面是初学原课内容时常犯的八个错误。每个错误都实际运行一遍，附上当前安装的 torch 给出的真实报错或警告信息，以及修正方法。有些错误会立即报错；更危险的那些只发出一条警告，甚至一声不吭，直接算出错误的结果。
 
 # %%
 import torch
@@ -28,7 +28,7 @@ criterion = torch.nn.MSELoss(reduction="sum")
 # %% [markdown]
 # ## 1. 名字拼错 { #1-a-typo-in-a-name }
 #
-# 原笔记创建的是 `criterion`，调用的却是 `criterion1`。Python 要等运行到这一行才会发现：
+# 原笔记（一位学习者为原课整理的笔记）创建的是 `criterion`，调用的却是 `criterion1`。Python 要等运行到这一行才会发现：
 
 # %% tags=["raises-exception"]
 loss = criterion1(model(x), y)
@@ -125,21 +125,21 @@ print(x_int.dtype)
 model(x_int)
 
 # %% [markdown]
-# **修正**：写成 `1.0, 2.0, 3.0`，或者用 `x_int.float()` 转换。（原课代码用的是大写 T 的 `torch.Tensor([[1], [2], [3]])`，它总是生成默认浮点类型的张量，只要没改过默认设置，就是 `float32`，所以原课的代码没有出问题；小写 t 的 `torch.tensor` 则根据数据推断类型。）
+# **修正**：写成 `1.0, 2.0, 3.0`，或者用 `x_int.float()` 转换。（原课代码用的是大写 T 的 `torch.Tensor([[1], [2], [3]])`。它总是生成默认浮点类型的张量，只要没改过默认设置，就是 `float32`，所以原课没有遇到这个问题。小写 t 的 `torch.tensor` 则根据数据推断类型。）
 #
 # ## 7. 用 `.data` 代替 `torch.no_grad()` 或 `.item()` { #7-data-instead-of-torchno_grad-or-item }
 #
-# 原课代码用 `y_test.data` 打印预测值。`.data` 是一种旧写法，用来取得不带梯度历史的张量。它有一个陷阱：通过它所做的修改，自动求导（autograd）察觉不到。下面在 `sigmoid` 之后把 `b.data` 清零，而 `sigmoid` 的反向传播恰好要用到它自己的输出，于是梯度悄无声息地算错了：
+# 原课代码用 `y_test.data` 打印预测值。`.data` 是一种旧写法，用来取得不带计算历史的张量。它有一个陷阱：通过它所做的修改，自动求导（autograd）察觉不到。下面在 `sigmoid` 之后把 `b.data` 清零，而 `sigmoid` 的反向传播恰好要用到它自己的输出，于是梯度悄无声息地算错了：
 
 # %%
 a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = a.sigmoid()
-b.data.zero_()  # autograd 对此毫不知情
+b.data.zero_()  # 自动求导对此毫不知情
 b.sum().backward()
 print("改动 .data 之后的梯度:", a.grad)
 
 # %% [markdown]
-# 改用 `.detach()`，同样的修改就会被发现，因为 autograd 会检查张量的版本计数器：
+# 改用 `.detach()`，同样的修改就会被发现，因为自动求导会检查张量的版本计数器：
 
 # %% tags=["raises-exception"]
 a = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -173,7 +173,7 @@ for epoch in range(8):
     optimizer.step()
 
 # %% [markdown]
-# 放任不管的话，损失会溢出为 `inf`，接着变成 `nan`，之后的每个数字都毫无意义。`linreg.train` 则不同：损失一旦变成 inf 或 NaN，它就立即停下，并告诉你该改什么：
+# 放任不管的话，损失会溢出为 `inf`，接着变成 `nan`，之后的每个数字都毫无意义。`linreg.train` 则不同：损失一旦变成 `inf` 或 `nan`，它就立即停下，并告诉你该改什么：
 
 # %% tags=["raises-exception"]
 torch.manual_seed(0)
