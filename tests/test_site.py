@@ -21,6 +21,7 @@ import jupytext
 import nbformat
 import pytest
 import torch
+from PIL import Image
 
 import linreg
 from tools import math_render
@@ -188,6 +189,25 @@ def test_tutorials_show_every_figure(site: Path, lang: str) -> None:
         page = site / lang / "tutorials" / source.stem / "index.html"
         shown = [src for src, _ in _parse(page).images if src.startswith("../img/")]
         assert len(shown) == drawn, page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_images_say_their_size(site: Path, lang: str) -> None:
+    # width and height reserve the image's place before it loads: nothing below it jumps.
+    found = 0
+    for path in _html_pages(site, lang):
+        text = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"<img\b[^>]*>", text):
+            src = re.search(r'src="([^"]+)"', tag)
+            if not src or not src.group(1).endswith(".png"):
+                continue
+            image = (path.parent / src.group(1)).resolve()
+            with Image.open(image) as png:
+                size = png.size
+            assert f'width="{size[0]}"' in tag, (path, tag)
+            assert f'height="{size[1]}"' in tag, (path, tag)
+            found += 1
+    assert found > 10
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -240,9 +240,11 @@ def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
     data = output.get("data", {})
     if "image/png" in data:
         file_name = f"{name}.png"
-        page.images[file_name] = base64.b64decode(data["image/png"])  # compacted when cached
+        png = page.images[file_name] = base64.b64decode(data["image/png"])  # compacted when cached
         alt = cell.metadata["alt"].replace("]", "\\]")
-        return [f"![{alt}](img/{file_name}){{ .nb-figure }}"]
+        # Its size in the page before it loads: the text below does not jump (no layout shift).
+        width, height = Image.open(io.BytesIO(png)).size
+        return [f'![{alt}](img/{file_name}){{ .nb-figure width="{width}" height="{height}" }}']
     if "text/markdown" in data:
         return [data["text/markdown"]]
     if "text/plain" in data:
