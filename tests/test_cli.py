@@ -626,8 +626,12 @@ def run_with_stderr(stderr: TextIO, *args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def long_runs() -> dict[str, tuple[int, str, str]]:
-    """`linreg train --json` for a second and a half, stderr a terminal or not."""
-    args = ["train", "--json", "--epochs", str(epochs_lasting(1.5))]
+    """`linreg train --json` for two and a half seconds, stderr a terminal or not.
+
+    Well past the bar's one-second delay: without the bar (not a terminal) the same
+    epochs run faster, and a busy machine's calibration errs both ways.
+    """
+    args = ["train", "--json", "--epochs", str(epochs_lasting(2.5))]
     terminal, stderr_end = os.openpty()
     # 80 columns, as a new pseudo-terminal has no size
     fcntl.ioctl(stderr_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -648,6 +652,7 @@ def long_runs() -> dict[str, tuple[int, str, str]]:
     return results
 
 
+@pytest.mark.slow  # runs of seconds, to outlast the bar's delay
 def test_long_run_on_a_terminal_draws_a_progress_bar(
     long_runs: dict[str, tuple[int, str, str]],
 ) -> None:
@@ -662,6 +667,7 @@ def test_long_run_on_a_terminal_draws_a_progress_bar(
     assert all(int(done) <= epochs for _, done in bars)
 
 
+@pytest.mark.slow  # runs of seconds, to outlast the bar's delay
 def test_long_run_not_on_a_terminal_prints_only_the_results(
     long_runs: dict[str, tuple[int, str, str]],
 ) -> None:
