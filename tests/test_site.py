@@ -181,11 +181,15 @@ def test_every_image_has_alt_text(site: Path, lang: str) -> None:
             assert len(alt.strip()) >= 10, f"{path}: {src} has alt={alt!r}"
 
 
+def _figures_drawn(source: Path) -> int:
+    """The figures a tutorial draws: a cell that draws one has an alt="..." option (README)."""
+    return len(re.findall(r'^# %%.*\balt="', source.read_text("utf-8"), re.M))
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_tutorials_show_every_figure(site: Path, lang: str) -> None:
-    # A cell that draws a figure has an alt="..." option in its header (README).
     for source in sources(lang):
-        drawn = len(re.findall(r'^# %%.*\balt="', source.read_text("utf-8"), re.M))
+        drawn = _figures_drawn(source)
         page = site / lang / "tutorials" / source.stem / "index.html"
         shown = [src for src, _ in _parse(page).images if src.startswith("../img/")]
         assert len(shown) == drawn, page
@@ -207,10 +211,8 @@ def test_images_say_their_size(site: Path, lang: str) -> None:
             assert f'width="{size[0]}"' in tag, (path, tag)
             assert f'height="{size[1]}"' in tag, (path, tag)
             found += 1
-    # Every figure a tutorial draws (a cell with alt="...") and the home page's.
-    cells = [re.findall(r'^# %%.*\balt="', t.read_text("utf-8"), re.M) for t in sources(lang)]
-    drawn = sum(map(len, cells))
-    assert found == drawn + 1
+    # Every figure the tutorials draw, and the home page's.
+    assert found == sum(map(_figures_drawn, sources(lang))) + 1
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -349,14 +349,10 @@ def page_notebook(path: Path) -> nbformat.NotebookNode:
     other = twin(path)
     if not other.exists():
         raise NotebookError(f"{_relative(path)} has no twin: write {_relative(other)}")
-    code = [_code(read_source(p)) for p in (path, other)]
-    try:
-        twins.check_same_program(*code)
-    except twins.TwinError as err:
-        raise NotebookError(f"{_relative(path)} and {_relative(other)}: {err}") from None
-    run, other_run = cached_run(path), cached_run(other)
-    varies = [VARIES in cell.metadata.get("tags", []) for _, cell in _code_cells(run)]
-    try:
+    try:  # the code first: a pair that is not one program fails before any run
+        twins.check_same_program(*(_code(read_source(p)) for p in (path, other)))
+        run, other_run = cached_run(path), cached_run(other)
+        varies = [VARIES in cell.metadata.get("tags", []) for _, cell in _code_cells(run)]
         twins.check_same_numbers(_printed(run), _printed(other_run), varies)
     except twins.TwinError as err:
         raise NotebookError(f"{_relative(path)} and {_relative(other)}: {err}") from None
