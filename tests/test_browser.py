@@ -111,7 +111,7 @@ SEARCHES = [
 ]
 # The downloaded notebooks that are executed here (the others are only validated;
 # tests/test_notebooks.py executes every tutorial from its source).
-EXECUTED = ["en/tutorials/02-pytorch-lesson/", "zh/tutorials/05-pitfalls/"]
+EXECUTED = ["en/tutorials/02-pytorch-lesson/", "zh/tutorials/06-pitfalls/"]
 
 # What the tests read from a loaded page, in one round trip.
 _COLLECT = """() => ({

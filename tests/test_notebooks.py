@@ -133,6 +133,14 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert out["images"] == 2
 
 
+def _check_loss_surface(out: dict[str, str]) -> None:
+    x, _ = linreg.lesson_data()
+    design = torch.cat([x, torch.ones(3, 1)], dim=1).double()
+    eigenvalues = torch.linalg.eigvalsh(2 * design.T @ design)
+    kappa = (eigenvalues[-1] / eigenvalues[0]).item()
+    assert f": {kappa:.1f}" in out["stdout"]
+
+
 def _check_minibatches(out: dict[str, str]) -> None:
     x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
     torch.manual_seed(0)
@@ -174,8 +182,9 @@ CHECKS = {
     "01": _check_gradient_descent,
     "02": _check_lesson,
     "03": _check_optimizers,
-    "04": _check_minibatches,
-    "05": _check_pitfalls,
+    "04": _check_loss_surface,
+    "05": _check_minibatches,
+    "06": _check_pitfalls,
 }
 
 
@@ -190,6 +199,10 @@ CHECKS = {
             "# %%\nimport linreg\nlinreg.plot_loss([3.0, 2.0, 1.0])\n", "no alt text", id="alt"
         ),
         pytest.param('# %% tags=["raises-exception"]\nx = 1\n', "raised nothing", id="tag"),
+        pytest.param(
+            "# %%\nprint('| lr=0.1 |', float('nan'), '|')\n", "printed 'nan', which", id="nan"
+        ),
+        pytest.param('# %%\nprint(f"loss {1e400:.2f}")\n', "printed 'inf', which", id="inf"),
     ],
 )
 def test_a_broken_rule_fails_the_notebook(tmp_path: Path, source: str, message: str) -> None:

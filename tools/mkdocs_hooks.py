@@ -13,6 +13,7 @@ it imports is on `sys.path` through the project's editable install.
   and replace every tutorial source `tutorials/NN-name.py` by its Markdown page (its
   notebook starts running in the background), its figures and a downloadable `.ipynb`.
 - `on_page_read_source`: a tutorial's Markdown, once its notebook has run.
+- `on_page_content`: fail the build on a table cell showing nan or inf.
 - `on_post_page`: mend Material's navigation markup (an empty `tabindex`, nameless
   section `<nav>`s), typeset the page's math with KaTeX (tools/math_render.py) and link
   KaTeX's stylesheet from the pages that have math, and only from those.
@@ -42,6 +43,7 @@ from tools import math_render, notebooks
 log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DOWNLOAD = {"en": "Download this notebook (.ipynb)", "zh": "下载本教程的 Notebook（.ipynb）"}
+SOLUTION = {"en": "Solution", "zh": "参考答案"}
 # page path -> (source, future of its notebook, executed?, the build's Files)
 _TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
 _KATEX: list[math_render.Katex] = []  # this build's KaTeX process, started on first use
@@ -90,6 +92,27 @@ def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: File
     for name in ("torch_version", "torch_floor"):
         markdown = markdown.replace(f"{{{{ {name} }}}}", config.extra[name])
     return markdown
+
+
+_TABLE_CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    """Fail the build on a table cell that shows nan or inf.
+
+    The tables of the annotation pages are printed by code at build (markdown-exec):
+    a cell there is a result or a check, and nan or inf would check nothing. (A
+    tutorial's printed numbers obey the same rule in `notebooks.check_outputs`.)
+    """
+    for cell in _TABLE_CELL.findall(html):
+        text = _TAG.sub("", cell)
+        if notebooks.NON_FINITE.search(text):
+            raise PluginError(
+                f"{page.file.src_uri}: a table shows {text.strip()!r}: a number a page "
+                "presents as a result or a check must be finite"
+            )
+    return html
 
 
 def _lesson_figure(lang: str) -> bytes:
@@ -165,7 +188,11 @@ def on_page_read_source(page: Any, config: MkDocsConfig) -> str | None:
     source, future, execute, files = entry
     lang = _language(config)
     rendered = notebooks.to_markdown(
-        future.result(), source.stem, has_outputs=execute, download_label=DOWNLOAD[lang]
+        future.result(),
+        source.stem,
+        has_outputs=execute,
+        download_label=DOWNLOAD[lang],
+        solution_label=SOLUTION[lang],
     )
     for name, data in rendered.images.items():
         files.append(File.generated(config, f"tutorials/img/{name}", content=data))

@@ -13,7 +13,8 @@ be one program that prints the same numbers (tools/twins.py): `page_notebook`
 checks both before a page is made, and fails the build naming the cell.
 
 The build fails loudly when a cell raises, when a cell writes to stderr (a
-warning), when a figure has no alt text, or when a cell tagged as expecting an
+warning), when a cell prints nan or inf (a number shown as a result checks nothing),
+when a figure has no alt text, or when a cell tagged as expecting an
 error or a warning does not produce one. Results are cached under `.cache/`,
 keyed on the notebook, every file of `linreg`, this file, the matplotlib style
 and the torch version: a changed `train()` means a re-run.
@@ -56,8 +57,12 @@ RAISES = "raises-exception"  # the cell must raise; the error is shown (nbclient
 WARNS = "warns"  # the cell must write to stderr (a warning); it is shown
 HIDE_INPUT = "hide-input"  # show the outputs only
 VARIES = twins.VARIES  # the cell prints timings: its numbers differ between runs
+SOLUTION = "solution"  # an exercise's worked solution: folded away (markdown or code cells)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# A number a page prints as a result or a check is finite: nan or inf there checks nothing
+# (an error a cell is meant to raise is an error output, not printed text).
+NON_FINITE = re.compile(r"(?<![\w.])[-+]?(?:nan|inf|infinity)(?![\w(])", re.IGNORECASE)
 
 
 class NotebookError(RuntimeError):
@@ -154,6 +159,16 @@ def check_outputs(notebook: nbformat.NotebookNode, path: Path) -> None:
             raise NotebookError(f"{where} is tagged '{WARNS}' but wrote nothing to stderr")
         if RAISES in tags and not errors:
             raise NotebookError(f"{where} is tagged '{RAISES}' but raised nothing")
+        stdout = "".join(
+            o.get("text", "")
+            for o in cell.outputs
+            if o.output_type == "stream" and o.name == "stdout"
+        )
+        if match := NON_FINITE.search(stdout):
+            line = next(x for x in stdout.splitlines() if NON_FINITE.search(x))
+            raise NotebookError(
+                f"{where} printed {match.group(0)!r}, which checks nothing: {line.strip()!r}"
+            )
         for output in cell.outputs:
             if "image/png" in output.get("data", {}) and not cell.metadata.get("alt"):
                 raise NotebookError(f'{where} draws a figure but has no alt text (alt="...")')
@@ -173,6 +188,7 @@ def to_markdown(
     *,
     has_outputs: bool = True,
     download_label: str | None = None,
+    solution_label: str = "Solution",
 ) -> Page:
     """Render a notebook as Markdown for MkDocs.
 
@@ -182,27 +198,39 @@ def to_markdown(
         has_outputs: whether the notebook was run; a preview says outputs are missing.
         download_label: if given, a button with this text linking `<stem>.ipynb`
             follows the page's title.
+        solution_label: the title of a folded solution. Consecutive cells tagged
+            `solution` (markdown or code, with their outputs) become one collapsible
+            admonition, closed until the reader opens it.
 
     Returns:
         The page text and the PNG files it refers to (relative to the page).
     """
     page = Page(markdown="")
     parts: list[str] = []
+    solution: list[str] | None = None  # the parts of the solution being folded, if any
     for number, cell in enumerate(notebook.cells, 1):
-        if cell.cell_type == "markdown":
-            parts.append(cell.source)
-            continue
-        if cell.cell_type != "code":
+        if cell.cell_type not in ("markdown", "code"):
             continue
         tags = set(cell.metadata.get("tags", []))
+        if SOLUTION in tags and solution is None:
+            solution = []
+        elif SOLUTION not in tags and solution is not None:
+            parts.append(_folded(solution_label, solution))
+            solution = None
+        target = parts if solution is None else solution
+        if cell.cell_type == "markdown":
+            target.append(cell.source)
+            continue
         if HIDE_INPUT not in tags and cell.source.strip():
-            parts.append(f"```python\n{cell.source.rstrip()}\n```")
+            target.append(f"```python\n{cell.source.rstrip()}\n```")
         # Warnings first: the kernel flushes stderr and stdout separately, and a
         # warning is nearly always raised before the cell's prints finish.
         outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
         for index, output in enumerate(outputs):
             name = f"{stem}-{number}-{index}"
-            parts.extend(_render_output(output, cell, name, page))
+            target.extend(_render_output(output, cell, name, page))
+    if solution is not None:
+        parts.append(_folded(solution_label, solution))
     if download_label:
         button = f"[:material-download: {download_label}]({stem}.ipynb){{ .md-button download }}"
         title, _, rest = parts[0].partition("\n")
@@ -212,6 +240,13 @@ def to_markdown(
         parts.insert(1, notice)
     page.markdown = "\n\n".join(parts) + "\n"
     return page
+
+
+def _folded(title: str, parts: list[str]) -> str:
+    """Markdown parts inside a collapsible admonition (pymdownx.details), closed."""
+    body = "\n\n".join(parts)
+    indented = "\n".join(f"    {line}" if line.strip() else "" for line in body.splitlines())
+    return f'??? success "{title}"\n\n{indented}'
 
 
 def _merge_streams(cell: Any) -> list[Any]:

@@ -172,4 +172,4 @@ for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
 # linreg compare --lr 0.01 --epochs 100 --plot compare.png
 # ```
 #
-# Next: [minibatches](04-minibatches.md).
+# Next: [minibatches](05-minibatches.md).

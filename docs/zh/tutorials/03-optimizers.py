@@ -143,4 +143,4 @@ for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
 # linreg compare --lr 0.01 --epochs 100 --plot compare.png
 # ```
 #
-# 下一篇：[小批量](04-minibatches.md)。
+# 下一篇：[小批量](05-minibatches.md)。

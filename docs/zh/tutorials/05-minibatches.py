@@ -134,4 +134,4 @@ print(f"加速比:             {dataloader_seconds / minibatches_seconds:.0f} �
 # - `reduction="mean"` 让梯度的尺度与批量大小无关。
 # - 按轮数算，小批量占优；按更新次数算，全批量占优；批量越小，噪声越大。
 #
-# 下一篇：[常见陷阱](05-pitfalls.md)。
+# 下一篇：[常见陷阱](06-pitfalls.md)。

@@ -160,4 +160,4 @@ print(f"speed-up:           {dataloader_seconds / minibatches_seconds:.0f}x")
 # - `reduction="mean"` keeps the gradient's scale independent of the batch size.
 # - Minibatches win per epoch, full batch wins per update; small batches are noisy.
 #
-# Next: [pitfalls](05-pitfalls.md).
+# Next: [pitfalls](06-pitfalls.md).
