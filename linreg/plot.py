@@ -118,9 +118,11 @@ def _draw_curve(
     label: str | None = None,
     index: int = 0,
     xlog: bool = False,
+    positions: Sequence[float] | None = None,
 ) -> None:
     # A log x-axis cannot show 0: then the i-th value is drawn at i + 1 (after i + 1 steps).
-    epochs = range(1, len(losses) + 1) if xlog else range(len(losses))
+    if positions is None:
+        positions = range(1, len(losses) + 1) if xlog else range(len(losses))
     if xlog:
         ax.set_xscale("log")
     if log and not any(value > 0 for value in losses):
@@ -128,7 +130,7 @@ def _draw_curve(
     # Ten colours, then the same colours dashed, so twelve optimizers stay distinguishable.
     color, linestyle = f"C{index % 10}", "-" if index < 10 else "--"
     values = [max(v, 1e-300) if log else v for v in losses]
-    ax.plot(epochs, values, label=label, linewidth=1.8, color=color, linestyle=linestyle)
+    ax.plot(positions, values, label=label, linewidth=1.8, color=color, linestyle=linestyle)
     if log:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
@@ -185,6 +187,7 @@ def plot_comparison(
     kind: Literal["grid", "overlay"] = "grid",
     log: bool | None = None,
     per: Literal["epoch", "update"] = "epoch",
+    x_values: Mapping[str, Sequence[float]] | None = None,
     xlog: bool = False,
     xlabel: str | None = None,
     ylabel: str | None = None,
@@ -200,7 +203,11 @@ def plot_comparison(
         log: logarithmic loss axis; by default on for `'overlay'` (the curves span
             many orders of magnitude) and off for `'grid'`.
         per: `'epoch'` or `'update'`, as in `plot_loss`.
-        xlog: a logarithmic x-axis, as in `plot_loss`.
+        x_values: where each loss goes on the x-axis, by run name: one number per
+            loss, e.g. the count of loss evaluations at which it was measured (LBFGS
+            evaluates the loss several times per epoch). By default the losses are
+            drawn at 0, 1, 2, ... (epochs or updates). Needs `xlabel`.
+        xlog: a logarithmic x-axis, as in `plot_loss`; `x_values` must then be > 0.
         xlabel: the x-axis label; "epoch" (or "update") by default.
         ylabel: the y-axis label; "loss" by default.
         columns: plots per row in the grid.
@@ -211,7 +218,8 @@ def plot_comparison(
 
     Raises:
         LinregError: for an empty mapping, a run without losses, an unknown `kind`
-            or an unknown `lang`.
+            or an unknown `lang`; or `x_values` without `xlabel`, without a run, with
+            a count that differs from the run's losses, or not > 0 with `xlog`.
     """
     labels = default_labels(lang)
     if kind not in ("grid", "overlay"):
@@ -222,6 +230,7 @@ def plot_comparison(
     for name, losses in curves.items():
         if not losses:
             raise LinregError(f"the run {name!r} has no losses: train for at least one epoch")
+    positions = _positions(curves, x_values, xlabel, xlog)
     if log is None:
         log = kind == "overlay"
     xlabel = xlabel or labels[per]
@@ -230,7 +239,7 @@ def plot_comparison(
         fig = _new_figure(7.5, 4.5)
         ax = fig.add_subplot()
         for index, (name, losses) in enumerate(curves.items()):
-            _draw_curve(ax, losses, log, label=name, index=index, xlog=xlog)
+            _draw_curve(ax, losses, log, name, index, xlog, positions.get(name))
         ax.set(xlabel=xlabel, ylabel=ylabel)
         fig.legend(loc="outside right upper", fontsize="small")
         return fig
@@ -239,12 +248,38 @@ def plot_comparison(
     fig = _new_figure(2.4 * columns, 1.9 * rows)  # small plots: larger text once scaled down
     axes = fig.subplots(rows, columns, squeeze=False).flatten()
     for ax, (name, losses) in zip(axes, curves.items(), strict=False):
-        _draw_curve(ax, losses, log, xlog=xlog)
+        _draw_curve(ax, losses, log, xlog=xlog, positions=positions.get(name))
         ax.set_title(name)
         ax.set(xlabel=xlabel, ylabel=ylabel)
     for ax in axes[len(curves) :]:
         ax.set_visible(False)
     return fig
+
+
+def _positions(
+    curves: Mapping[str, list[float]],
+    x_values: Mapping[str, Sequence[float]] | None,
+    xlabel: str | None,
+    xlog: bool,
+) -> dict[str, list[float]]:
+    """Check `x_values` against the curves; return them as lists (empty: default positions)."""
+    if x_values is None:
+        return {}
+    if not xlabel:
+        raise LinregError("x_values need an xlabel that says what they count")
+    positions = {}
+    for name, losses in curves.items():
+        if name not in x_values:
+            raise LinregError(f"x_values has no entry for the run {name!r}")
+        values = [float(value) for value in x_values[name]]
+        if len(values) != len(losses):
+            raise LinregError(
+                f"x_values[{name!r}] has {len(values)} value(s) for {len(losses)} loss(es)"
+            )
+        if xlog and not all(value > 0 for value in values):
+            raise LinregError(f"x_values[{name!r}] must be > 0 on a log x-axis (xlog=True)")
+        positions[name] = values
+    return positions
 
 
 def plot_fit(

@@ -13,134 +13,330 @@
 # %% [markdown]
 # # 课后作业：比较优化器 { #homework-comparing-optimizers }
 #
-# 原课最后留了一道练习：把 `SGD` 换成 `torch.optim` 中的其他优化器，比较它们的损失曲线。要比较得公平，每次只能改变一个因素。因此，这里的每个优化器都从**相同**的初始权重出发，使用相同的数据、相同的损失函数（`reduction="sum"`）和相同的学习率 `lr=0.01`，训练 100 轮（epoch）。
+# 原课最后留了一道作业：把 `SGD` 换成 `torch.optim` 中的其他优化器，比较它们的损失曲线。本篇把这道作业做两遍：
 #
-# `linreg.compare` 正是这样做的：它用一个随机种子初始化一个模型，再把这组权重复制给每个优化器，各用一份。
+# 1. **设置相同**，完全按作业的字面意思，只换优化器：大家都从同一组初始权重出发，用原课的求和损失、`lr=0.01`，训练 100 轮（epoch）。
+# 2. **设置合理**：给每个优化器配一个适合它的学习率。
+#
+# 我们不光数轮数，还要数每个优化器计算了多少次损失，因为同样一轮，不同优化器花的代价并不一样。
+#
+# ## 用纯 PyTorch 完成作业 { #the-homework-in-plain-pytorch }
+#
+# 要让比较公平、让同一个循环能跑遍十二个优化器，需要注意两点。
+#
+# - **起点相同。** 只用随机种子建一次模型，把它的权重复制一份保存下来；每个优化器都新建一个模型，载入这份副本再开始训练。不这样做的话，第二个优化器就会接着第一个优化器的终点往下练。复制必须是深拷贝：`state_dict()` 返回的是模型自己的张量，训练时会被原地修改。
+# - **闭包。** SGD 的 `step()` 直接使用 `.grad` 里已经算好的梯度，`LBFGS` 却不行：它的一步里最多要做 `max_iter=20` 次内部迭代；如果启用线搜索，还要沿每个方向试好几个步长。每试一次，都需要新位置上的损失和梯度，所以 `step()` 需要一个能随时调用的函数，这就是**闭包**：它把梯度清零、计算损失、调用 `backward()`，再返回损失。`torch.optim` 中的每个优化器都接受闭包（其他优化器每步只调用一次），所以一个循环就能跑遍全部十二个优化器；统计闭包被调用的次数，也就统计出了损失的计算次数。
 
 # %%
+import copy
+
 import torch
 
 import linreg
 
 x, y = linreg.lesson_data()
-print("优化器:", ", ".join(linreg.OPTIMIZERS))
+criterion = torch.nn.MSELoss(reduction="sum")
 
-runs = linreg.compare(
-    list(linreg.OPTIMIZERS), x, y, epochs=100, lr=0.01, reduction="sum", seed=0
-)
-print(
-    "起点全都相同:", len({run.losses[0] for run in runs.values()}) == 1
-)
+torch.manual_seed(0)
+model = linreg.LinearModel()
+initial = copy.deepcopy(model.state_dict())
 
-# %% [markdown]
-# `LBFGS` 是个例外：它每走一步都要多次计算损失，所以它的 `step()` 需要一个**闭包**（closure），也就是一个重新计算损失及其梯度的函数。`linreg.train` 会识别这种情况并自动传入闭包；手写的话是这样：
-#
-# ```python
-# def closure():
-#     optimizer.zero_grad()
-#     loss = criterion(model(x), y)
-#     loss.backward()
-#     return loss
-#
-# optimizer.step(closure)
-# ```
-#
-# ## 损失曲线 { #the-loss-curves }
-#
-# 每个优化器一张小图，纵轴刻度各不相同：
 
-# %% alt="十二张小图排成网格，每个优化器一张，各画出学习率为 0.01 时训练 100 轮的损失曲线，纵轴刻度各不相同。"
-linreg.plot_comparison(runs, kind="grid", lang="zh")
-
-# %% [markdown]
-# 再把这些曲线画在同一张图上，损失轴取对数刻度，这样即使曲线之间相差好几个数量级，差别也一目了然：
-
-# %% alt="十二条损失曲线画在同一张图上，损失轴为对数刻度：Rprop 和 LBFGS 远远低于其他曲线，SGD 和 ASGD 停在 0.15 左右，Adagrad 和 Adadelta 几乎不动。"
-linreg.plot_comparison(runs, kind="overlay", lang="zh")
-
-# %% [markdown]
-# ## 结果 { #the-results }
-#
-# 下表列出最终损失、学到的 $w$ 和 $b$（正确答案是 $w = 2$、$b = 0$）、在 $x = 4$ 处的预测值（正确答案是 8），以及每个优化器计算损失的次数：
-
-# %%
-header = ["优化器", "最终损失", "w", "b", "ŷ(4)", "损失计算次数"]
-print("{:<7}{:>8}{:>9}{:>9}{:>9}{:>7}".format(*header))
-for name, run in runs.items():
-    w, b = run.weight.item(), run.bias.item()
-    row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
-    print("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
-
-# %% [markdown]
-# ## 为什么 Adam 一族在 `lr=0.01` 下进展缓慢 { #why-the-adam-family-crawls-at-lr001 }
-#
-# SGD 每一步让参数移动的量，是 `lr` 乘以该参数的梯度。这里的损失是求和形式，一开始梯度很大，所以即使 `lr=0.01`，头几步也迈得很大。
-#
-# Adam 及其变体 AdamW、Adamax、NAdam 和 RAdam 则不同：它们一边训练，一边用滑动平均估计梯度有多大，再用梯度除以这个估计值。结果是**不论梯度多大**，每个参数每步大约都只移动 `lr`：每轮 0.01，100 轮下来最多移动 1 左右。来看看从同一起点出发，各优化器迈出的第一步：
-
-# %%
-for name in ["SGD", "Adam", "Adagrad", "RMSprop"]:
-    torch.manual_seed(0)
+def homework(name, epochs=100, **settings):
+    """从 `initial` 新建一个模型，用 torch.optim.<name>(**settings) 训练它。"""
     model = linreg.LinearModel()
-    start = model.linear.weight.item()
-    optimizer = linreg.make_optimizer(name, model.parameters(), lr=0.01)
-    linreg.train(
-        model, x, y, linreg.make_criterion("sum"), optimizer, epochs=1
-    )
-    step = model.linear.weight.item() - start
-    print(f"{name:<8} 第一步让 w 移动了 {step:+.4f}")
+    model.load_state_dict(initial)
+    optimizer = getattr(torch.optim, name)(model.parameters(), **settings)
+    count = 0
+
+    def closure():
+        nonlocal count
+        count += 1
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        return loss
+
+    losses, evaluations = [], []
+    for epoch in range(epochs):
+        evaluations.append(count + 1)  # 每一步的第一次计算给出这一轮的损失
+        losses.append(optimizer.step(closure).item())
+    return {
+        "losses": losses,
+        "evaluations": evaluations,
+        "total": count,
+        "model": model,
+        "optimizer": optimizer,
+    }
+
 
 # %% [markdown]
-# 每个优化器都是围绕各自的默认学习率设计的。在构建本页所用的 torch 中，这些默认值如下：
+# 先按作业的要求，所有优化器都用 `lr=0.01`。下表列出最终损失、学到的 $w$ 和 $b$（正确答案是 $w = 2$、$b = 0$）、在 $x = 4$ 处的预测值（正确答案是 8），以及 100 轮中计算损失的次数：
+
+
+# %%
+def show(runs):
+    print(
+        "{:<7}{:>8}{:>9}{:>9}{:>9}{:>7}".format(
+            "优化器", "最终损失", "w", "b", "ŷ(4)", "损失计算次数"
+        )
+    )
+    for name, run in runs.items():
+        w = run["model"].linear.weight.item()
+        b = run["model"].linear.bias.item()
+        print(
+            "{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(
+                name, run["losses"][-1], w, b, 4 * w + b, run["total"]
+            )
+        )
+
+
+same = {name: homework(name, lr=0.01) for name in linreg.OPTIMIZERS}
+show(same)
+
+# %% [markdown]
+# 以轮数为横轴、损失取对数刻度，画出这些损失曲线：
+
+# %% alt="学习率为 0.01 时十二条训练 100 轮的损失曲线，损失轴为对数刻度：Rprop 和 LBFGS 降到 1e-7 以下，SGD 和 ASGD 停在 0.15 附近，RMSprop 和 RAdam 在 1 附近，Adam 一族在 6 到 8 左右，Adagrad 和 Adadelta 始终高于 30。"
+losses = {name: run["losses"] for name, run in same.items()}
+linreg.plot_comparison(losses, kind="overlay", lang="zh")
+
+# %% [markdown]
+# 按轮数看，`LBFGS` 和 `Rprop` 一样好。可是对另外十一个优化器来说，一轮只计算一次损失，LBFGS 一轮却要计算很多次：在 `lr=0.01` 且不用线搜索时，它的每次内部迭代只走出它对损失的模型所建议步长的 1%，所以一步之内会一直迭代到 `max_iter` 为止。表中 LBFGS 那一行的计算次数是其他优化器的十一倍多：
+
+# %%
+lbfgs = same["LBFGS"]["evaluations"] + [same["LBFGS"]["total"] + 1]
+per_step = [after - before for before, after in zip(lbfgs, lbfgs[1:])]
+print("LBFGS 前几步各自的损失计算次数:", per_step[:5])
+print("合计:", sum(per_step))
+
+# %% [markdown]
+# 所以按轮数画图，LBFGS 占了便宜；下文“合理设置”一节按损失计算次数画图。这笔开销来自 `lr=0.01`，而不是 LBFGS 本身。
+#
+# ## 为什么在 `lr=0.01` 下各不相同 { #why-they-differ-at-lr001 }
+#
+# 设置相同，只在一个意义上算公平：每次只改变了一个因素。对优化器本身却并不公平，因为它们各自是围绕不同的默认值设计的。本页所用 torch 中的默认值如下：
 
 # %%
 import inspect
 
 for name, optimizer_class in linreg.OPTIMIZERS.items():
-    default_lr = inspect.signature(optimizer_class).parameters["lr"].default
-    print(f"{name:<9} lr={default_lr}")
+    default = inspect.signature(optimizer_class).parameters["lr"].default
+    print(f"{name:<9} lr={default}")
+decay = inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default
+print("AdamW 默认的 weight_decay:", decay)
 
 # %% [markdown]
-# - **Adam、AdamW、Adamax 和 NAdam** 每步让 $w$ 移动约 `lr`，而 $w$ 要走的距离约为 2。走 100 步、每步 0.01，它们到不了终点。
-# - **RAdam** 是启动阶段经过“修正”（rectified）的 Adam：在对梯度大小的估计还不可靠时，它走的是普通的动量步，而这里的动量步很大。正是开头这段抢跑，让它最终远远甩开了 Adam。
-# - **Adagrad** 除以的是以往所有梯度平方**之和**的平方根，所以步长越走越小：它比 Adam 还慢。
-# - **Adadelta** 本应在默认学习率附近使用；学习率为 0.01 时，它的步长微乎其微。
-# - **RMSprop** 同样做归一化，但它的滑动平均遗忘得快，第一步也比 Adam 大。
-# - **Rprop** 只用梯度的**符号**：只要符号保持不变，就把各个步长按一定倍数放大，所以在这个光滑的问题上加速很快。
-# - **LBFGS** 会建立一个曲率模型，对二次损失来说这个模型几乎是精确的；它能到达最小值点，但请看它的损失计算次数：每一步都要计算很多次损失。
-# - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢。**ASGD**（平均 SGD）的结果与 SGD 几乎完全一样。
+# 可见 `AdamW` 和 Adam 的设置其实也不一样：它默认每步把权重缩小自身的 `lr * weight_decay` 倍，Adam 则不会（练习 4 让两者完全一致）。
 #
-# ## 其他学习率 { #other-learning-rates }
-#
-# 同一个学习率，放在不同的优化器上效果大不一样：每个优化器都有自己适用的范围。下表是几种学习率下训练 100 轮后的最终损失。SGD 一旦超过稳定上限就会发散，所以 SGD 只在低于上限的学习率下训练，其余格子记为“发散”。
+# 从同一起点出发，看看各优化器的第一步，就知道它们对待同一个梯度的方式有多么不同。这里 $\partial L/\partial w$ 的初值约为 $-50$：
 
 # %%
-bound = linreg.stable_lr(x, "sum")
-print(f"SGD 的稳定上限: {bound:.4f}\n")
-learning_rates = [0.01, 0.05, 0.1, 0.5]
-print(
-    f"{'优化器':<7}"
-    + "".join(f"{'lr=' + str(lr):>12}" for lr in learning_rates)
-)
-for name in ["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"]:
-    row = f"{name:<10}"
-    for lr in learning_rates:
-        if name == "SGD" and lr >= bound:
-            row += f"{'发散':>10}"
-            continue
-        run = linreg.compare({name: {"lr": lr}}, x, y, epochs=100)[name]
-        row += f"{run.final_loss:>12.3g}"
-    print(row)
+model = linreg.LinearModel()
+model.load_state_dict(initial)
+criterion(model(x), y).backward()
+g = model.linear.weight.grad
+print(f"起点处 w 的梯度: {g.item():+.4f}")
+w0 = initial["linear.weight"]
+first_step = {}
+for name in ["SGD", "RAdam", "Adam", "Adagrad", "RMSprop", "Adadelta"]:
+    w1 = homework(name, epochs=1, lr=0.01)["model"].linear.weight.detach()
+    first_step[name] = w1 - w0
+    print(
+        f"{name:<9} w 的第一步: {first_step[name].item():+.6f}"
+        f" = {(first_step[name] / 0.01).item():7.3f} * lr"
+    )
 
 # %% [markdown]
-# `lr` 调大以后，Adam 和 RMSprop 追了上来，Adagrad 也变得可用；SGD 则受制于上限。不存在普遍意义上“最好”的优化器：在这样一个很小的纯二次问题上，利用二阶信息（LBFGS）或只看符号（Rprop）的方法轻松胜出；而到了规模大、带噪声、要用小批量训练的问题上（教程 4），自适应方法才显出真正的优势。
+# - **SGD** 让参数移动 `lr` 乘以梯度：$0.01 \times 49.77 \approx 0.50$。
+# - **Adam** 用梯度的滑动平均，除以梯度平方滑动平均的平方根；两个平均都从 0 开始，所以都做了偏差修正（bias correction）。于是不论梯度多大，第一步恰好是 $\pm$`lr`，之后每步也至多在 `lr` 上下。$w$ 要走的距离约为 2，走 100 步、每步 0.01，是到不了的。**AdamW**、**Adamax** 和 **NAdam** 也是如此。
+# - **RAdam** 在梯度平方的平均只积累了寥寥几步、还不可靠时不去用它，而是先走动量步，步长为 `lr` 乘以梯度的平均，所以第一步与 SGD 相同。正是开头这段抢跑，让它最终远远领先于 Adam。
+# - **Adagrad** 除以的是以往所有梯度平方**之和**的平方根：第一步是 `lr`，之后越走越小。
+# - **RMSprop** 的第一步是 `lr` 的 10 倍。原因不是它的滑动平均“遗忘得快”，而是它没有偏差修正：梯度平方的平均从 0 开始，走完一步只有 $v_1 = (1 - \alpha) g^2 = 0.01\,g^2$（$\alpha = 0.99$），于是这一步是 $\mathrm{lr} \cdot g / \sqrt{0.01\,g^2} = 10 \cdot \mathrm{lr}$。
+# - **Adadelta** 几乎纹丝不动，把 `lr` 提高到它的默认值 1 也无济于事（见下文的学习率对比）。它的一步是 $\mathrm{lr} \cdot g \cdot \sqrt{u + \varepsilon} / \sqrt{v + \varepsilon}$，其中 $u$ 是它自己历次更新量平方的平均，从 0 开始。所以第一步约为 $\mathrm{lr} \cdot \sqrt{\varepsilon} / \sqrt{0.1}$（$\varepsilon = 10^{-6}$），非常小；而 $u$ 又只能随着这些小步慢慢变大。
 #
-# ## 自己试一试 { #try-it-yourself }
+# 把这两条规则手算一遍，再与 torch 核对：
+
+# %%
+lr, alpha = 0.01, 0.99
+v1 = (1 - alpha) * g**2
+rmsprop = -lr * g / (v1.sqrt() + 1e-8)
+print(
+    f"RMSprop: v1 = {v1.item():.2f}，手算的一步 {rmsprop.item():+.6f}",
+    torch.allclose(rmsprop, first_step["RMSprop"]),
+)
+
+rho, eps = 0.9, 1e-6
+v1 = (1 - rho) * g**2
+adadelta = -1.0 * g * (0 + eps) ** 0.5 / (v1 + eps).sqrt()
+w1 = homework("Adadelta", epochs=1, lr=1.0)["model"].linear.weight.detach()
+print(
+    f"Adadelta 在 lr=1 时: 手算的一步 {adadelta.item():+.6f}",
+    torch.allclose(adadelta, w1 - w0),
+)
+
+beta2 = 0.999
+rho_inf = 2 / (1 - beta2) - 1
+rho_t = [rho_inf - 2 * t * beta2**t / (1 - beta2**t) for t in range(1, 11)]
+momentum_steps = sum(r <= 5 for r in rho_t)
+print(f"rho_t <= 5 时 RAdam 走动量步: 从第 1 步到第 {momentum_steps} 步")
+
+# %% [markdown]
+# - **Rprop** 只看梯度的**符号**。每个参数的步长从 `lr` 开始，只要符号不变就乘以 1.2，所以在这个光滑的问题上加速很快。
+# - **SGD** 的表现符合教程 2 的分析：沿陡峭方向快，沿平坦方向慢（[教程 4](04-loss-surface.md) 画出了损失曲面）。
+# - **ASGD**（平均 SGD）的结果和 SGD 几乎一样，原因有三。它要到 `t0` 步之后才开始求平均，默认是一百万步。它保存的平均值 `ax` 放在优化器的状态里，而不在模型里：在第 `t0` 步之前，它只是权重的一份拷贝；之后要用它，也得自己把它复制进模型。剩下的区别只有一个很小的权重衰减 `lambd=1e-4`（每步把权重缩小自身的 $\mathrm{lr} \cdot 10^{-4}$ 倍），以及一个衰减得同样轻微的学习率：
+
+# %%
+asgd = same["ASGD"]
+weight = asgd["model"].linear.weight.detach()
+state = asgd["optimizer"].state[asgd["model"].linear.weight]
+defaults = asgd["optimizer"].defaults
+print(f"t0: {defaults['t0']:g}, lambd: {defaults['lambd']:g}")
+print("ax 与模型的 w 相等:", torch.equal(state["ax"], weight))
+sgd_weight = same["SGD"]["model"].linear.weight.detach()
+print(f"ASGD 的 w 减去 SGD 的 w: {(weight - sgd_weight).item():+.2e}")
+
+# %% [markdown]
+# ## 合理的设置 { #sensible-settings }
 #
-# 同样的比较也可以在终端中运行，并保存图片：
+# 每个优化器适合什么样的学习率？每隔一个数量级取一个，共试四个，各训练 100 轮，留下最终损失最低的那个：
+
+# %%
+import math
+
+learning_rates = [0.001, 0.01, 0.1, 1.0]
+print(
+    f"{'优化器':<7}"
+    + "".join(f"{'lr=' + str(lr):>11}" for lr in learning_rates)
+    + f"{'最佳 lr':>7}"
+)
+settings, sensible = {}, {}
+for name in linreg.OPTIMIZERS:
+    if name == "LBFGS":
+        continue
+    runs = {lr: homework(name, lr=lr) for lr in learning_rates}
+    finite = {lr: run for lr, run in runs.items() if math.isfinite(run["losses"][-1])}
+    best = min(finite, key=lambda lr: finite[lr]["losses"][-1])
+    settings[name], sensible[name] = {"lr": best}, finite[best]
+    cells = [
+        f"{run['losses'][-1]:>11.2g}" if lr in finite else f"{'发散':>9}"
+        for lr, run in runs.items()
+    ]
+    print(f"{name:<10}" + "".join(cells) + f"{best:>9}")
+
+# %% [markdown]
+# 在这组学习率中，SGD 最好的仍是原课的 0.01：取 0.1 就发散了。Adam、AdamW、Adamax 和 NAdam 在 1 时最好，是 torch 默认值的 500 到 1000 倍（RAdam 则是 0.1）。这些默认值沿用了提出各方法的论文，而那些论文面对的是要训练成千上万步的神经网络；这里 $w$ 要在 100 步之内走完约 2 的距离，每步却只走 `lr` 左右。Adadelta 最好的就是它的默认值 1，可仍然爬得很慢；Rprop 最好的也是它的默认值 0.01。
 #
-# ```bash
-# linreg compare --lr 0.01 --epochs 100 --plot compare.png
-# ```
+# `LBFGS` 不需要这样搜索：保留默认的 `lr=1`，再加上线搜索 `line_search_fn="strong_wolfe"`。线搜索为每一步挑选步长，使损失下降得足够多、坡度也变得足够平缓（即强 Wolfe 条件）。对二次损失而言，它对曲率的估计很快就是精确的：
+
+# %%
+settings["LBFGS"] = {"lr": 1, "line_search_fn": "strong_wolfe"}
+sensible["LBFGS"] = homework("LBFGS", **settings["LBFGS"])
+show(sensible)
+
+# %% [markdown]
+# 下面以损失计算次数为横轴画出损失：横轴上第 $n$ 次对应的，是闭包第 $n$ 次调用时算出的损失。作为对比，作业中 `lr=0.01` 的 `LBFGS` 也画在图上（两个轴都取对数刻度）：
+
+# %% alt="以损失计算次数为横轴的损失曲线，两个轴都是对数刻度，画出各优化器在最佳设置下的曲线，以及 lr=0.01 时的 LBFGS。带线搜索的 LBFGS 在第 8 次计算时降到 1e-9 以下；lr=0.01 时它要算约 1100 次才降到 1e-8。NAdam 和 Rprop 在第 100 次时低于 1e-7；Adam 一族来回振荡；Adadelta 始终高于 10。"
+runs = {**sensible, "LBFGS，lr=0.01": same["LBFGS"]}
+losses = {name: run["losses"] for name, run in runs.items()}
+evaluations = {name: run["evaluations"] for name, run in runs.items()}
+linreg.plot_comparison(
+    losses,
+    kind="overlay",
+    x_values=evaluations,
+    xlog=True,
+    xlabel="损失计算次数",
+    lang="zh",
+)
+
+# %% [markdown]
+# 有了线搜索，LBFGS 第一步计算 7 次损失就落在了答案上；之后每轮只算一次，发现梯度已经极小，便直接停下。按损失计算次数算，它是这里最省的优化器，而且遥遥领先。Adam 一族在 `lr=1` 时来回振荡：从四个相隔一个数量级的学习率中挑出的最好者，只是一个能用的设置，谈不上调好了。
 #
-# 下一篇：[小批量](05-minibatches.md)。
+# ## 捷径：`linreg.compare` { #the-shortcut-linregcompare }
+#
+# `linreg.compare` 一次调用就能完成同样的实验：它用随机种子建一次模型，把这组权重复制给每个优化器，每个优化器用各自的设置（也就是上面找到的 `settings`）。两者做的是同一个计算，所以结果不只是接近，而是完全相同：
+
+# %%
+runs = linreg.compare(settings, x, y, epochs=100, reduction="sum", seed=0)
+identical = all(
+    runs[name].losses == run["losses"]
+    and torch.equal(runs[name].weight, run["model"].linear.weight.detach())
+    and torch.equal(runs[name].bias, run["model"].linear.bias.detach())
+    and runs[name].loss_evaluations == run["total"]
+    for name, run in sensible.items()
+)
+print("linreg.compare 给出的损失、w、b 和损失计算次数完全相同:", identical)
+assert identical
+
+# %% [markdown]
+# 在终端中运行 `linreg compare --lr 0.01 --epochs 100 --plot compare.png`，可以完成“设置相同”的那组实验并保存图片。
+#
+# ## 这个比较说明不了什么 { #what-this-does-not-tell-you }
+#
+# 这个问题只有两个参数，损失是严格的二次函数，每一步都用上全部数据，正合 LBFGS 和 Rprop 的胃口。自适应方法（Adam 及其变体）是为相反的情形设计的：参数成百上千万、各参数梯度的大小相差悬殊，梯度还带着小批量带来的噪声。这里的结果无法预言它们在那种情形下孰优孰劣。至于 LBFGS，它的线搜索要比较几个位置上的损失，只有每次计算都用同一批数据才有意义。[教程 5](05-minibatches.md) 会介绍小批量，用的是 SGD。
+#
+# ## 练习 { #exercises }
+#
+# **1.** 在各自的合理设置下，哪个优化器用最少的损失计算次数，算出了低于 $10^{-6}$ 的损失？用了多少次？
+
+# %% [markdown] tags=["solution"]
+# 第 `evaluations[i]` 次计算得到的损失是 `losses[i]`：对每次训练找出第一个低于 $10^{-6}$ 的损失即可。
+
+# %% tags=["solution"]
+reached = {}
+for name, run in sensible.items():
+    for loss, evaluation in zip(run["losses"], run["evaluations"]):
+        if loss < 1e-6:
+            reached[name] = evaluation
+            break
+for name, evaluation in sorted(reached.items(), key=lambda item: item[1]):
+    print(f"{name:<8} 损失 < 1e-6: 第 {evaluation} 次计算")
+winner = min(reached, key=reached.get)
+print("次数最少:", winner)
+assert winner == "LBFGS" and reached["LBFGS"] == 8
+
+# %% [markdown]
+# **2.** 因为 $\alpha = 0.99$，RMSprop 的第一步是 `lr` 的 10 倍。在 `lr=0.01` 下，先预测 $\alpha = 0.9$ 和 $\alpha = 0.999$ 时的第一步，再用 torch 验证。
+
+# %% [markdown] tags=["solution"]
+# 由 $v_1 = (1 - \alpha) g^2$，这一步是 $\mathrm{lr} \cdot g / \sqrt{(1-\alpha) g^2}$，大小为 $\mathrm{lr} / \sqrt{1 - \alpha}$，分别约为 `lr` 的 3.16 倍和 31.6 倍。方向与梯度相反；这里梯度为负，所以 $w$ 变大。
+
+# %% tags=["solution"]
+for alpha in [0.9, 0.999]:
+    predicted = 0.01 / (1 - alpha) ** 0.5
+    run = homework("RMSprop", epochs=1, lr=0.01, alpha=alpha)
+    step = (run["model"].linear.weight.detach() - w0).item()
+    print(f"alpha={alpha}: 预测 {predicted:+.5f}，torch 实测 {step:+.5f}")
+    assert math.isclose(step, predicted, rel_tol=1e-5)
+
+# %% [markdown]
+# **3.** 用 `lr=0.1` 运行 Adam。要训练多少轮（更新多少次），损失才低于 $10^{-3}$？
+
+# %% [markdown] tags=["solution"]
+# 100 轮不够（上面的学习率对比中，`lr=0.1` 时最终损失约为 0.25），所以多练一些轮，找出第一个低于 $10^{-3}$ 的损失：`losses[i]` 是更新 `i` 次之后的损失。
+
+# %% tags=["solution"]
+adam = homework("Adam", epochs=500, lr=0.1)
+epochs_needed = next(i for i, loss in enumerate(adam["losses"]) if loss < 1e-3)
+print("Adam，lr=0.1: 损失 < 1e-3 需要", epochs_needed, "轮")
+assert adam["losses"][epochs_needed - 1] >= 1e-3 > adam["losses"][epochs_needed]
+
+# %% [markdown]
+# **4.** 让 `AdamW` 在 `lr=0.01` 下给出与 Adam 完全相同的结果。
+
+# %% [markdown] tags=["solution"]
+# 两者唯一不同的默认值是 `weight_decay=0.01`。把它设为 0，AdamW 的更新就与 Adam 逐位相同，所以这里用 `==` 比较才是对的：
+
+# %% tags=["solution"]
+adam = homework("Adam", lr=0.01)
+adamw = homework("AdamW", lr=0.01, weight_decay=0)
+print("AdamW（默认设置）与 Adam 相同:", same["AdamW"]["losses"] == adam["losses"])
+print("AdamW（weight_decay=0）与 Adam 相同:", adamw["losses"] == adam["losses"])
+assert adamw["losses"] == adam["losses"]
+assert torch.equal(
+    adamw["model"].linear.weight.detach(), adam["model"].linear.weight.detach()
+)
+
+# %% [markdown]
+# 下一篇：[损失曲面](04-loss-surface.md)。
