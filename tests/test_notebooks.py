@@ -11,6 +11,7 @@ much smaller they get and how little their pixels change.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import warnings
@@ -123,14 +124,209 @@ def _check_lesson(out: dict[str, str]) -> None:
     assert out["images"] == 2
 
 
-def _check_optimizers(out: dict[str, str]) -> None:
-    runs = linreg.compare(list(linreg.OPTIMIZERS), *linreg.lesson_data(), epochs=100, lr=0.01)
+class _CountingLoss(torch.nn.MSELoss):
+    """The lesson's summed MSE, counting its calls: `linreg.train`'s closures included."""
+
+    def __init__(self) -> None:
+        super().__init__(reduction="sum")
+        self.calls = 0
+
+    def forward(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return super().forward(y_pred, y)
+
+
+def _evaluations(name: str, epochs: int = 100, **settings: object) -> tuple[list[float], list[int]]:
+    """A run's losses and, for each, the number of the loss evaluation that measured it."""
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    criterion = _CountingLoss()
+    ends: list[int] = []  # evaluations done by the end of each epoch
+    history = linreg.train(
+        model,
+        *linreg.lesson_data(),
+        criterion,
+        linreg.make_optimizer(name, model.parameters(), **settings),
+        epochs,
+        callback=lambda epoch, loss, model: ends.append(criterion.calls),
+    )
+    assert ends[-1] == history.loss_evaluations
+    return history.losses, [1] + [end + 1 for end in ends[:-1]]
+
+
+def _first_step(name: str, **settings: object) -> torch.Tensor:
+    """How far an optimizer's first step moves w, from the page's initial weights."""
+    run = linreg.compare({name: settings}, *linreg.lesson_data(), epochs=1)[name]
+    torch.manual_seed(0)
+    return run.weight - linreg.LinearModel().linear.weight.detach()
+
+
+def _table(runs: dict[str, linreg.History]) -> str:
+    rows = []
     for name, run in runs.items():
         w, b = run.weight.item(), run.bias.item()
         row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
-        assert "{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row) in out["stdout"]
-    assert "same start for all: True" in out["stdout"]
+        rows.append("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
+    return "\n".join(rows)
+
+
+def _check_optimizers(out: dict[str, str]) -> None:
+    stdout = out["stdout"]
+    x, y = linreg.lesson_data()
+    names = list(linreg.OPTIMIZERS)
+
+    # Same settings: the hand-written loop's table equals linreg.compare's numbers.
+    same = linreg.compare(names, x, y, epochs=100, lr=0.01)
+    assert _table(same) in stdout
+    final = {name: run.final_loss for name, run in same.items()}
+    assert max(final["Rprop"], final["LBFGS"]) < 1e-7  # the alt text
+    assert all(abs(final[name] - 0.15) < 0.01 for name in ["SGD", "ASGD"])
+    assert all(0.5 < final[name] < 1.5 for name in ["RMSprop", "RAdam"])
+    assert all(5.5 < final[name] < 8.5 for name in ["Adam", "AdamW", "Adamax", "NAdam"])
+    assert min(final["Adagrad"], final["Adadelta"]) > 30
+    lbfgs = same["LBFGS"].loss_evaluations
+    assert lbfgs // 100 == 11  # "eleven times as many evaluations"
+    _, at = _evaluations("LBFGS", epochs=6, lr=0.01)
+    assert [after - before for before, after in itertools.pairwise(at)] == [20] * 5
+    assert "LBFGS, evaluations in its first steps: [20, 20, 20, 20, 20]" in stdout
+    assert f"in all: {lbfgs}\n" in stdout
+
+    # Torch's defaults, read from optimizers built without arguments.
+    parameter = [torch.zeros(1, requires_grad=True)]
+    defaults = {name: cls(parameter).defaults for name, cls in linreg.OPTIMIZERS.items()}
+    for name, default in defaults.items():
+        assert f"{name:<9} lr={default['lr']}\n" in stdout
+    assert f"AdamW's default weight_decay: {defaults['AdamW']['weight_decay']}" in stdout
+    assert defaults["Adam"]["weight_decay"] == 0 < defaults["AdamW"]["weight_decay"]
+
+    # First steps, and the rules that explain them.
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+    g = model.linear.weight.grad.item()
+    assert f"gradient of w at the start: {g:+.4f}" in stdout
+    assert f"{-g:.2f}" == "49.77"  # the prose: 0.01 x 49.77
+    steps = {name: _first_step(name, lr=0.01) for name in ["SGD", "RAdam", "Adam", "Adagrad"]}
+    steps |= {name: _first_step(name, lr=0.01) for name in ["RMSprop", "Adadelta"]}
+    for name, step in steps.items():
+        line = f"{name:<9} first step of w: {step.item():+.6f} = {(step / 0.01).item():7.3f} * lr"
+        assert line in stdout
+    assert torch.allclose(steps["SGD"], torch.tensor(-0.01 * g))
+    assert torch.equal(steps["RAdam"], steps["SGD"])
+    assert torch.allclose(steps["Adam"], torch.tensor(0.01))
+    assert torch.equal(steps["Adagrad"], steps["Adam"])
+    assert torch.allclose(steps["RMSprop"], torch.tensor(10 * 0.01))
+    assert f"RMSprop: v1 = {0.01 * g**2:.2f}, step by hand {steps['RMSprop'].item():+.6f} True" in (
+        stdout
+    )
+    adadelta = _first_step("Adadelta", lr=1.0).item()
+    assert math.isclose(adadelta, 1e-3 / math.sqrt(0.1), rel_tol=1e-4)
+    assert f"Adadelta at lr=1: step by hand {adadelta:+.6f} True" in stdout
+    assert f"steps 1 to {_radam_momentum_steps()}\n" in stdout
+
+    # ASGD: no averaging before t0, ax kept in the optimizer, a trace of weight decay.
+    asgd = torch.optim.ASGD(parameter).defaults
+    assert f"t0: {asgd['t0']:g}, lambd: {asgd['lambd']:g}" in stdout
+    assert asgd["t0"] == 1e6
+    assert asgd["lambd"] == 1e-4
+    assert "ax equals the model's w: True" in stdout
+    difference = (same["ASGD"].weight - same["SGD"].weight).item()
+    assert f"ASGD's w minus SGD's w: {difference:+.2e}" in stdout
+    assert -1e-4 < difference < 0  # the decay pulls w (which grows towards 2) back a little
+
+    # The learning-rate sweep and the best rate of each optimizer.
+    rates = [0.001, 0.01, 0.1, 1.0]
+    settings: dict[str, dict[str, object]] = {}
+    sweep: dict[str, dict[float, float]] = {}
+    for name in names[:-1]:
+        sweep[name] = {}
+        for lr in rates:
+            try:
+                sweep[name][lr] = linreg.compare({name: {"lr": lr}}, x, y)[name].final_loss
+            except linreg.DivergenceError:
+                sweep[name][lr] = math.inf
+        best = min(sweep[name], key=sweep[name].__getitem__)
+        settings[name] = {"lr": best}
+        cells = [
+            f"{v:>11.2g}" if math.isfinite(v) else f"{'diverges':>11}" for v in sweep[name].values()
+        ]
+        assert f"{name:<10}" + "".join(cells) + f"{best:>9}" in stdout
+    assert settings["SGD"]["lr"] == 0.01
+    assert sweep["SGD"][0.1] == math.inf
+    for name in ["Adam", "AdamW", "Adamax", "NAdam"]:
+        assert settings[name]["lr"] == 1.0
+        assert 1.0 / defaults[name]["lr"] in (500, 1000)
+    assert settings["RAdam"]["lr"] == 0.1
+    assert settings["Adadelta"]["lr"] == defaults["Adadelta"]["lr"] == 1.0
+    assert settings["Rprop"]["lr"] == defaults["Rprop"]["lr"] == 0.01
+    assert f"{sweep['Adam'][0.1]:.2f}" == "0.25"  # exercise 3's hint
+
+    # Sensible settings: the table, the shortcut, LBFGS with a line search.
+    settings["LBFGS"] = {"lr": 1, "line_search_fn": "strong_wolfe"}
+    sensible = linreg.compare(settings, x, y, epochs=100)
+    assert _table(sensible) in stdout
+    assert "linreg.compare gives the same losses, w, b and evaluations: True" in stdout
+    wolfe = linreg.compare({"LBFGS": settings["LBFGS"]}, x, y, epochs=2)["LBFGS"]
+    assert wolfe.loss_evaluations == 7 + 1  # the first step takes 7, the next one 1
+    assert sensible["LBFGS"].loss_evaluations == 7 + 99
+    assert wolfe.losses[1] < 1e-9  # the alt text: below 1e-9 at evaluation 8
+    assert 1e-8 < final["LBFGS"] < 3e-8
+    assert 1000 < lbfgs < 1200
+    assert max(sensible["NAdam"].final_loss, sensible["Rprop"].final_loss) < 1e-7
+    assert sensible["Adadelta"].final_loss > 10
+
+    # Exercise 1: the first loss below 1e-6, by the evaluation that measured it.
+    reached = {}
+    for name, options in settings.items():
+        losses, at = _evaluations(name, **options)
+        below = [n for loss, n in zip(losses, at, strict=True) if loss < 1e-6]
+        if below:
+            reached[name] = below[0]
+            assert f"{name:<8} loss < 1e-6 at evaluation {below[0]}\n" in stdout
+        else:
+            assert f"{name:<8} loss < 1e-6" not in stdout
+    assert min(reached, key=reached.__getitem__) == "LBFGS"
+    assert reached["LBFGS"] == 8
+    assert "fewest: LBFGS" in stdout
+
+    # Exercise 2: RMSprop's first step is lr / sqrt(1 - alpha).
+    for alpha in [0.9, 0.999]:
+        step = _first_step("RMSprop", lr=0.01, alpha=alpha).item()
+        predicted = 0.01 / math.sqrt(1 - alpha)
+        assert f"alpha={alpha}: predicted {predicted:+.5f}, torch {step:+.5f}" in stdout
+    assert f"{0.01 / math.sqrt(0.1):.5f}" == "0.03162"  # the prose: 3.16 lr and 31.6 lr
+
+    # Exercise 3: Adam at lr=0.1.
+    losses = linreg.compare({"Adam": {"lr": 0.1}}, x, y, epochs=500)["Adam"].losses
+    needed = next(i for i, loss in enumerate(losses) if loss < 1e-3)
+    assert f"Adam, lr=0.1: loss < 1e-3 after {needed} epochs" in stdout
+
+    # Exercise 4: AdamW without weight decay is Adam.
+    pair = linreg.compare({"Adam": {}, "AdamW": {"weight_decay": 0}}, x, y, lr=0.01)
+    assert pair["Adam"].losses == pair["AdamW"].losses
+    assert same["AdamW"].losses != pair["Adam"].losses
+    assert "AdamW (default) equals Adam: False" in stdout
+    assert "AdamW (weight_decay=0) equals Adam: True" in stdout
     assert out["images"] == 2
+
+
+def _radam_momentum_steps() -> int:
+    """How many of RAdam's first steps are plain steps of lr times the averaged gradient."""
+    x, y = linreg.lesson_data()
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    weight = model.linear.weight
+    optimizer = torch.optim.RAdam(model.parameters(), lr=0.01)
+    average = torch.zeros_like(weight)
+    for t in range(1, 20):
+        optimizer.zero_grad()
+        torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+        average = 0.9 * average + 0.1 * weight.grad
+        before = weight.detach().clone()
+        optimizer.step()
+        if not torch.allclose(weight.detach() - before, -0.01 * average / (1 - 0.9**t)):
+            return t - 1
+    raise AssertionError("RAdam never started adapting")
 
 
 def _check_loss_surface(out: dict[str, str]) -> None:

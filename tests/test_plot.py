@@ -371,6 +371,41 @@ def test_xlog_draws_the_ith_value_at_i_plus_one_on_a_log_axis() -> None:
     assert linreg.plot_loss([3.0, 2.0]).axes[0].get_xscale() == "linear"
 
 
+@pytest.mark.parametrize("kind", ["grid", "overlay"])
+def test_x_values_place_each_loss(kind: str) -> None:
+    # LBFGS measures its second loss at evaluation 8: x_values say where each loss goes
+    runs = {"SGD": [4.0, 2.0, 1.0], "LBFGS": [4.0, 1e-9, 1e-9]}
+    at = {"SGD": [1, 2, 3], "LBFGS": (1, 8, 9)}
+    fig = plot_comparison(runs, kind=kind, x_values=at, xlog=True, xlabel="evaluations")
+    lines = [line for ax in fig.axes for line in ax.lines]
+    assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 8, 9]]
+    assert [list(line.get_ydata()) for line in lines] == list(map(list, runs.values()))
+    assert {ax.get_xlabel() for ax in visible_axes(fig)} == {"evaluations"}
+    assert {ax.get_xscale() for ax in visible_axes(fig)} == {"log"}
+
+
+def test_x_values_on_a_linear_axis_may_start_at_zero(runs: dict[str, linreg.History]) -> None:
+    at = {name: [2 * i for i in range(len(run.losses))] for name, run in runs.items()}
+    fig = plot_comparison(runs, kind="overlay", x_values=at, xlabel="half-epochs")
+    assert [list(line.get_xdata()) for line in fig.axes[0].lines] == list(at.values())
+
+
+@pytest.mark.parametrize(
+    ("x_values", "xlabel", "xlog", "message"),
+    [
+        ({"a": [1, 2]}, None, False, r"x_values need an xlabel"),
+        ({"b": [1, 2]}, "n", False, r"x_values has no entry for the run 'a'"),
+        ({"a": [1, 2, 3]}, "n", False, r"x_values\['a'\] has 3 value\(s\) for 2 loss\(es\)"),
+        ({"a": [0, 1]}, "n", True, r"x_values\['a'\] must be > 0 on a log x-axis"),
+    ],
+)
+def test_x_values_errors(
+    x_values: dict[str, list[int]], xlabel: str | None, xlog: bool, message: str
+) -> None:
+    with pytest.raises(linreg.LinregError, match=message):
+        plot_comparison({"a": [2.0, 1.0]}, x_values=x_values, xlabel=xlabel, xlog=xlog)
+
+
 # --------------------------------------------------------------------------- languages
 
 
