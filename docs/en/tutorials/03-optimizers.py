@@ -119,8 +119,8 @@ linreg.plot_comparison(losses, kind="overlay", lang="en")
 # %% [markdown]
 # Per epoch, `LBFGS` looks as good as `Rprop`. But an epoch is one loss evaluation for
 # the eleven others and many for LBFGS: at `lr=0.01` and without a line search, each of
-# its inner iterations moves only 1% of the way its model of the loss proposes, so a
-# step keeps iterating until `max_iter`. Its table row counts eleven times as many
+# its inner iterations takes only 1% of the step its estimate of the curvature proposes,
+# so a step keeps iterating until `max_iter`. Its table row counts eleven times as many
 # evaluations as the others':
 
 # %%
@@ -189,7 +189,7 @@ for name in ["SGD", "RAdam", "Adam", "Adagrad", "RMSprop", "Adadelta"]:
 #   one step it holds $v_1 = (1 - \alpha) g^2 = 0.01\,g^2$ with $\alpha = 0.99$, and the
 #   step is $\mathrm{lr} \cdot g / \sqrt{0.01\,g^2} = 10 \cdot \mathrm{lr}$.
 # - **Adadelta** barely moves, and raising `lr` to its default of 1 does not cure it
-#   (see the sweep below). Its step is
+#   (see the table of learning rates below). Its step is
 #   $\mathrm{lr} \cdot g \cdot \sqrt{u + \varepsilon} / \sqrt{v + \varepsilon}$, where
 #   $u$, the average of its own squared updates, starts at 0. So the first step is about
 #   $\mathrm{lr} \cdot \sqrt{\varepsilon} / \sqrt{0.1}$ with $\varepsilon = 10^{-6}$:
@@ -276,9 +276,8 @@ for name in linreg.OPTIMIZERS:
 # %% [markdown]
 # SGD's best on this grid is the lesson's 0.01: at 0.1 it diverges. Adam, AdamW, Adamax
 # and NAdam do best at 1, 500 to 1,000 times torch's defaults (RAdam at 0.1). Those
-# defaults follow the papers that introduced the methods, written for neural networks
-# trained over many thousands of steps; here $w$ must travel about 2 in 100 steps of about
-# `lr` each. Adadelta's best is its own default, 1, and it still crawls; Rprop's is its
+# defaults suit neural networks trained over many thousands of steps; here $w$ must
+# travel about 2 in 100 steps of about `lr` each. Adadelta's best is its own default, 1, and it still crawls; Rprop's is its
 # default, 0.01.
 #
 # `LBFGS` needs no such search: it keeps its default `lr=1` and gets a line search,
@@ -296,7 +295,7 @@ show(sensible)
 # measured by the $n$-th call of the closure. The homework's `LBFGS` run at `lr=0.01` is
 # drawn too, for comparison (both axes are logarithmic):
 
-# %% alt="Loss against loss evaluations, both axes logarithmic, for each optimizer at its best setting and for LBFGS at lr=0.01. LBFGS with the line search drops below 1e-9 at evaluation 8; at lr=0.01 it needs about 1,100 evaluations to reach 1e-8. NAdam and Rprop end below 1e-7 at evaluation 100; the Adam family oscillates; Adadelta stays above 10."
+# %% alt="Loss against loss evaluations, both axes logarithmic, for each optimizer at its best setting and for LBFGS at lr=0.01. LBFGS with the line search drops below 1e-9 at evaluation 8; at lr=0.01 it ends near 1e-8 after about 1,100 evaluations. NAdam and Rprop end below 1e-7 at evaluation 100; the Adam family oscillates; Adadelta stays above 10."
 runs = {**sensible, "LBFGS, lr=0.01": same["LBFGS"]}
 losses = {name: run["losses"] for name, run in runs.items()}
 evaluations = {name: run["evaluations"] for name, run in runs.items()}
@@ -393,8 +392,9 @@ for alpha in [0.9, 0.999]:
 # $10^{-3}$?
 
 # %% [markdown] tags=["solution"]
-# 100 epochs are not enough (the sweep's final loss at 0.1 is about 0.25), so run longer
-# and find the first loss below $10^{-3}$: `losses[i]` is the loss after `i` updates.
+# 100 epochs are not enough (the table of learning rates shows about 0.25 at 0.1), so
+# run longer and find the first loss below $10^{-3}$: `losses[i]` is the loss after `i`
+# updates.
 
 # %% tags=["solution"]
 adam = homework("Adam", epochs=500, lr=0.1)

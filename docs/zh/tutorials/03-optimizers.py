@@ -102,7 +102,7 @@ losses = {name: run["losses"] for name, run in same.items()}
 linreg.plot_comparison(losses, kind="overlay", lang="zh")
 
 # %% [markdown]
-# 按轮数看，`LBFGS` 和 `Rprop` 一样好。可是对另外十一个优化器来说，一轮只计算一次损失，LBFGS 一轮却要计算很多次：在 `lr=0.01` 且不用线搜索时，它的每次内部迭代只走出它对损失的模型所建议步长的 1%，所以一步之内会一直迭代到 `max_iter` 为止。表中 LBFGS 那一行的计算次数是其他优化器的十一倍多：
+# 按轮数看，`LBFGS` 和 `Rprop` 一样好。可是对另外十一个优化器来说，一轮只计算一次损失，LBFGS 一轮却要计算很多次：在 `lr=0.01` 且不用线搜索时，它每次内部迭代只走出其曲率估计所建议步长的 1%，所以每一步都要一直迭代到 `max_iter` 才停。表中 LBFGS 那一行的计算次数是其他优化器的十一倍多：
 
 # %%
 lbfgs = same["LBFGS"]["evaluations"] + [same["LBFGS"]["total"] + 1]
@@ -111,7 +111,7 @@ print("LBFGS 前几步各自的损失计算次数:", per_step[:5])
 print("合计:", sum(per_step))
 
 # %% [markdown]
-# 所以按轮数画图，LBFGS 占了便宜；下文“合理设置”一节按损失计算次数画图。这笔开销来自 `lr=0.01`，而不是 LBFGS 本身。
+# 所以按轮数画图，LBFGS 占了便宜；下文“合理的设置”一节按损失计算次数画图。这笔开销来自 `lr=0.01`，而不是 LBFGS 本身。
 #
 # ## 为什么在 `lr=0.01` 下各不相同 { #why-they-differ-at-lr001 }
 #
@@ -149,7 +149,7 @@ for name in ["SGD", "RAdam", "Adam", "Adagrad", "RMSprop", "Adadelta"]:
 
 # %% [markdown]
 # - **SGD** 让参数移动 `lr` 乘以梯度：$0.01 \times 49.77 \approx 0.50$。
-# - **Adam** 用梯度的滑动平均，除以梯度平方滑动平均的平方根；两个平均都从 0 开始，所以都做了偏差修正（bias correction）。于是不论梯度多大，第一步恰好是 $\pm$`lr`，之后每步也至多在 `lr` 上下。$w$ 要走的距离约为 2，走 100 步、每步 0.01，是到不了的。**AdamW**、**Adamax** 和 **NAdam** 也是如此。
+# - **Adam** 用梯度的滑动平均，除以梯度平方滑动平均的平方根；两个平均都从 0 开始，所以都做了偏差修正（bias correction）。于是不论梯度多大，第一步恰好是 $\pm$`lr`，之后每步也大致不超过 `lr`。$w$ 要走的距离约为 2，走 100 步、每步 0.01，是到不了的。**AdamW**、**Adamax** 和 **NAdam** 也是如此。
 # - **RAdam** 在梯度平方的平均只积累了寥寥几步、还不可靠时不去用它，而是先走动量步，步长为 `lr` 乘以梯度的平均，所以第一步与 SGD 相同。正是开头这段抢跑，让它最终远远领先于 Adam。
 # - **Adagrad** 除以的是以往所有梯度平方**之和**的平方根：第一步是 `lr`，之后越走越小。
 # - **RMSprop** 的第一步是 `lr` 的 10 倍。原因不是它的滑动平均“遗忘得快”，而是它没有偏差修正：梯度平方的平均从 0 开始，走完一步只有 $v_1 = (1 - \alpha) g^2 = 0.01\,g^2$（$\alpha = 0.99$），于是这一步是 $\mathrm{lr} \cdot g / \sqrt{0.01\,g^2} = 10 \cdot \mathrm{lr}$。
@@ -225,7 +225,7 @@ for name in linreg.OPTIMIZERS:
     print(f"{name:<10}" + "".join(cells) + f"{best:>9}")
 
 # %% [markdown]
-# 在这组学习率中，SGD 最好的仍是原课的 0.01：取 0.1 就发散了。Adam、AdamW、Adamax 和 NAdam 在 1 时最好，是 torch 默认值的 500 到 1000 倍（RAdam 则是 0.1）。这些默认值沿用了提出各方法的论文，而那些论文面对的是要训练成千上万步的神经网络；这里 $w$ 要在 100 步之内走完约 2 的距离，每步却只走 `lr` 左右。Adadelta 最好的就是它的默认值 1，可仍然爬得很慢；Rprop 最好的也是它的默认值 0.01。
+# 在这组学习率中，SGD 最好的仍是原课的 0.01：取 0.1 就发散了。Adam、AdamW、Adamax 和 NAdam 在 1 时最好，是 torch 默认值的 500 到 1000 倍（RAdam 则是 0.1）。这些默认值适合要训练成千上万步的神经网络；这里 $w$ 要在 100 步之内走完约 2 的距离，每步却只走 `lr` 左右。Adadelta 最好的就是它的默认值 1，可仍然爬得很慢；Rprop 最好的也是它的默认值 0.01。
 #
 # `LBFGS` 不需要这样搜索：保留默认的 `lr=1`，再加上线搜索 `line_search_fn="strong_wolfe"`。线搜索为每一步挑选步长，使损失下降得足够多、坡度也变得足够平缓（即强 Wolfe 条件）。对二次损失而言，它对曲率的估计很快就是精确的：
 
@@ -237,7 +237,7 @@ show(sensible)
 # %% [markdown]
 # 下面以损失计算次数为横轴画出损失：横轴上第 $n$ 次对应的，是闭包第 $n$ 次调用时算出的损失。作为对比，作业中 `lr=0.01` 的 `LBFGS` 也画在图上（两个轴都取对数刻度）：
 
-# %% alt="以损失计算次数为横轴的损失曲线，两个轴都是对数刻度，画出各优化器在最佳设置下的曲线，以及 lr=0.01 时的 LBFGS。带线搜索的 LBFGS 在第 8 次计算时降到 1e-9 以下；lr=0.01 时它要算约 1100 次才降到 1e-8。NAdam 和 Rprop 在第 100 次时低于 1e-7；Adam 一族来回振荡；Adadelta 始终高于 10。"
+# %% alt="以损失计算次数为横轴的损失曲线，两个轴都是对数刻度，画出各优化器在最佳设置下的曲线，以及 lr=0.01 时的 LBFGS。带线搜索的 LBFGS 在第 8 次计算时降到 1e-9 以下；lr=0.01 时它算了约 1100 次，停在 1e-8 附近。NAdam 和 Rprop 在第 100 次时低于 1e-7；Adam 一族来回振荡；Adadelta 始终高于 10。"
 runs = {**sensible, "LBFGS，lr=0.01": same["LBFGS"]}
 losses = {name: run["losses"] for name, run in runs.items()}
 evaluations = {name: run["evaluations"] for name, run in runs.items()}
