@@ -152,3 +152,34 @@ def test_float64_data():
         5,
     )
     assert runs["SGD"].losses == expected.losses
+
+
+def test_compare_equals_the_homework_loop_bit_for_bit():
+    # Tutorial 3's loop: one initial state_dict, a fresh model per optimizer, and a
+    # closure for every optimizer (all of torch.optim accept one; only LBFGS needs it).
+    x, y = linreg.lesson_data()
+    criterion = torch.nn.MSELoss(reduction="sum")
+    torch.manual_seed(0)
+    initial = copy.deepcopy(LinearModel().state_dict())
+    settings = {name: {"lr": 0.05} for name in linreg.OPTIMIZERS}
+    settings["LBFGS"] = {"lr": 1, "line_search_fn": "strong_wolfe"}
+    runs = compare(settings, x, y, epochs=15, seed=0)
+    for name, options in settings.items():
+        model = LinearModel()
+        model.load_state_dict(initial)
+        optimizer = getattr(torch.optim, name)(model.parameters(), **options)
+        count = 0
+
+        def closure(model=model, optimizer=optimizer):
+            nonlocal count
+            count += 1
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            return loss
+
+        losses = [optimizer.step(closure).item() for _ in range(15)]
+        assert runs[name].losses == losses, name
+        assert torch.equal(runs[name].weight, model.linear.weight.detach()), name
+        assert torch.equal(runs[name].bias, model.linear.bias.detach()), name
+        assert runs[name].loss_evaluations == count, name

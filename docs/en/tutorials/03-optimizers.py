@@ -72,7 +72,8 @@ def homework(name, epochs=100, **settings):
 
     losses, evaluations = [], []
     for epoch in range(epochs):
-        evaluations.append(count + 1)  # the step's first evaluation measures its loss
+        # each step's first evaluation measures that epoch's loss
+        evaluations.append(count + 1)
         losses.append(optimizer.step(closure).item())
     return {
         "losses": losses,
@@ -219,7 +220,9 @@ beta2 = 0.999
 rho_inf = 2 / (1 - beta2) - 1
 rho_t = [rho_inf - 2 * t * beta2**t / (1 - beta2**t) for t in range(1, 11)]
 momentum_steps = sum(r <= 5 for r in rho_t)
-print(f"RAdam takes momentum steps while rho_t <= 5: steps 1 to {momentum_steps}")
+print(
+    f"RAdam takes momentum steps while rho_t <= 5: steps 1 to {momentum_steps}"
+)
 
 # %% [markdown]
 # - **Rprop** looks only at the *sign* of the gradient. Each parameter's step starts at
@@ -264,7 +267,9 @@ for name in linreg.OPTIMIZERS:
     if name == "LBFGS":
         continue
     runs = {lr: homework(name, lr=lr) for lr in learning_rates}
-    finite = {lr: run for lr, run in runs.items() if math.isfinite(run["losses"][-1])}
+    finite = {
+        lr: run for lr, run in runs.items() if math.isfinite(run["losses"][-1])
+    }
     best = min(finite, key=lambda lr: finite[lr]["losses"][-1])
     settings[name], sensible[name] = {"lr": best}, finite[best]
     cells = [

@@ -59,7 +59,8 @@ def homework(name, epochs=100, **settings):
 
     losses, evaluations = [], []
     for epoch in range(epochs):
-        evaluations.append(count + 1)  # 每一步的第一次计算给出这一轮的损失
+        # 每一步的第一次计算给出这一轮的损失
+        evaluations.append(count + 1)
         losses.append(optimizer.step(closure).item())
     return {
         "losses": losses,
@@ -215,7 +216,9 @@ for name in linreg.OPTIMIZERS:
     if name == "LBFGS":
         continue
     runs = {lr: homework(name, lr=lr) for lr in learning_rates}
-    finite = {lr: run for lr, run in runs.items() if math.isfinite(run["losses"][-1])}
+    finite = {
+        lr: run for lr, run in runs.items() if math.isfinite(run["losses"][-1])
+    }
     best = min(finite, key=lambda lr: finite[lr]["losses"][-1])
     settings[name], sensible[name] = {"lr": best}, finite[best]
     cells = [
@@ -331,7 +334,9 @@ assert adam["losses"][epochs_needed - 1] >= 1e-3 > adam["losses"][epochs_needed]
 # %% tags=["solution"]
 adam = homework("Adam", lr=0.01)
 adamw = homework("AdamW", lr=0.01, weight_decay=0)
-print("AdamW（默认设置）与 Adam 相同:", same["AdamW"]["losses"] == adam["losses"])
+print(
+    "AdamW（默认设置）与 Adam 相同:", same["AdamW"]["losses"] == adam["losses"]
+)
 print("AdamW（weight_decay=0）与 Adam 相同:", adamw["losses"] == adam["losses"])
 assert adamw["losses"] == adam["losses"]
 assert torch.equal(
