@@ -150,9 +150,9 @@ decay = inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default
 print("AdamW's default weight_decay:", decay)
 
 # %% [markdown]
-# `AdamW` is not run with Adam's settings either: by default it shrinks the weights by
-# `lr * weight_decay` of themselves at every step, and Adam does not (exercise 4 makes
-# them equal).
+# `AdamW` is not run with Adam's settings either: by default it multiplies the weights by
+# `1 - lr * weight_decay` at every step (weight decay), and Adam does not (exercise 4
+# makes them equal).
 #
 # The first step of each optimizer, from the same start, shows how differently they treat
 # the same gradient. Here $\partial L/\partial w$ starts at about $-50$:
@@ -234,8 +234,8 @@ print(
 #   only after `t0` steps, a million by default. The average it keeps, `ax`, lives in the
 #   optimizer's state, not in the model: until step `t0` it is a copy of the weights, and
 #   afterwards you would have to copy it into the model yourself. What remains is a tiny
-#   weight decay, `lambd=1e-4` (the weights shrink by $\mathrm{lr} \cdot 10^{-4}$ of
-#   themselves per step), and a learning rate that decays just as slightly:
+#   weight decay, `lambd=1e-4` (each step multiplies the weights by about
+#   $1 - \mathrm{lr} \cdot 10^{-4}$), and a learning rate that decays just as slightly:
 
 # %%
 asgd = same["ASGD"]
