@@ -273,7 +273,7 @@ print(f"distance in b: {abs(b - b_star.item()):.4f}")
 #
 # ## Exercises
 #
-# 1. Compute the gradient at $w = 1$, $b = 1$ by hand, then check it with autograd.
+# **1.** Compute the gradient at $w = 1$, $b = 1$ by hand, then check it with autograd.
 
 # %% [markdown] tags=["solution"]
 # The errors $w x_i + b - y_i$ are $2 - 2 = 0$, $3 - 4 = -1$ and $4 - 6 = -2$, so
@@ -289,9 +289,9 @@ print(f"autograd at (1, 1): dL/dw = {w_1.grad.item()}, dL/db = {b_1.grad.item()}
 assert torch.allclose(torch.stack([w_1.grad, b_1.grad]), by_hand)
 
 # %% [markdown]
-# 2. Take the first step from $w = 0.5$, $b = 0$ with $\alpha = 0.02$ instead of 0.01.
-#    What is the loss after it? Use the gradient that autograd left in `w_t.grad` and
-#    `b_t.grad`.
+# **2.** Take the first step from $w = 0.5$, $b = 0$ with $\alpha = 0.02$ instead of
+# 0.01. What is the loss after it? Use the gradient that autograd left in `w_t.grad`
+# and `b_t.grad`.
 
 # %% [markdown] tags=["solution"]
 # The step is twice as long: $w = 0.5 + 0.02 \cdot 42 = 1.34$ and $b = 0.02 \cdot 18 =
@@ -309,8 +309,8 @@ print(f"loss after one step with lr = 0.02: {loss_next.item():.4f}")
 assert abs(loss_next.item() - 3.636) < 1e-4
 
 # %% [markdown]
-# 3. Gradient descent stopped at $w = 1.8821$. Keeping that $w$, which $b$ gives the
-#    lowest loss? Compare its loss with the loss of the $(w, b)$ that training reached.
+# **3.** Gradient descent stopped at $w = 1.8821$. Keeping that $w$, which $b$ gives the
+# lowest loss? Compare its loss with the loss of the $(w, b)$ that training reached.
 
 # %% [markdown] tags=["solution"]
 # For a fixed $w$, $\partial L/\partial b = 0$ gives $b = \bar{y} - w\bar{x} = 4 - 2w$,
@@ -328,9 +328,9 @@ print(f"loss: {loss_best:.6f} with it, {loss_trained:.6f} as trained")
 assert abs(loss_best - 2 * (w - 2) ** 2) < 1e-6
 
 # %% [markdown]
-# 4. Use the mean of the squared errors instead of their sum (`reduction='mean'`).
-#    What are the gradient at $w = 0.5$, $b = 0$ and the first step with $\alpha = 0.01$?
-#    Check the gradient with `torch.nn.functional.mse_loss`.
+# **4.** Use the mean of the squared errors instead of their sum (`reduction='mean'`).
+# What are the gradient at $w = 0.5$, $b = 0$ and the first step with $\alpha = 0.01$?
+# Check the gradient with `torch.nn.functional.mse_loss`.
 
 # %% [markdown] tags=["solution"]
 # The mean is the sum divided by $N = 3$, and so is its gradient: $(-14, -6)$ instead of
@@ -345,4 +345,5 @@ print(f"mean: dL/dw = {w_m.grad.item():.4f}, dL/db = {b_m.grad.item():.4f}")
 w_step = w_m.item() - lr * w_m.grad.item()
 b_step = b_m.item() - lr * b_m.grad.item()
 print(f"first step with lr = 0.01: w = {w_step:.4f}, b = {b_step:.4f}")
-assert torch.allclose(w_m.grad, grad_w / 3) and torch.allclose(b_m.grad, grad_b / 3)
+assert torch.allclose(w_m.grad, grad_w / 3)
+assert torch.allclose(b_m.grad, grad_b / 3)

@@ -236,7 +236,7 @@ theta_star = torch.cat([w_star.flatten(), b_star]).double()
 print("learned (w, b):    ", [round(v, 4) for v in theta.tolist()])
 print(
     "closed form (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
-)  # + 0.0: the closed-form b is -1e-15, a rounding error; printed as 0.0, not -0.0
+)  # + 0.0: b* is -1e-15, a rounding error; it shows as 0.0, not -0.0
 
 # %% [markdown]
 # The bias is further from 0 than it started (it began at 0.5364). To see why, look at
@@ -256,13 +256,15 @@ print(
 # %%
 X = torch.cat([x_data, torch.ones(3, 1)], dim=1).double()  # (3, 2)
 H = 2 * X.T @ X  # (2, 2), the same at every (w, b)
-eigenvalues, eigenvectors = torch.linalg.eigh(H)  # ascending; eigenvectors are columns
-eigenvectors = eigenvectors * eigenvectors[0].sign()  # a sign is arbitrary: w's part > 0
+# eigh: the eigenvalues in ascending order, the eigenvectors in the columns
+eigenvalues, eigenvectors = torch.linalg.eigh(H)
+eigenvectors = eigenvectors * eigenvectors[0].sign()  # make w's part positive
+flat, steep = eigenvectors[:, 0], eigenvectors[:, 1]  # (w, b) each
 kappa = eigenvalues[1] / eigenvalues[0]
 lr = 0.01
 print("eigenvalues of H:       ", [round(v, 4) for v in eigenvalues.tolist()])
-print("flat direction (w, b):  ", [round(v, 4) for v in eigenvectors[:, 0].tolist()])
-print("steep direction (w, b): ", [round(v, 4) for v in eigenvectors[:, 1].tolist()])
+print("flat direction (w, b):  ", [round(v, 4) for v in flat.tolist()])
+print("steep direction (w, b): ", [round(v, 4) for v in steep.tolist()])
 print(f"condition number κ:      {kappa.item():.1f}")
 print(
     "shrink factor per epoch:",
@@ -287,10 +289,10 @@ def loss_at(theta):  # the lesson's loss at theta = (w, b)
 
 
 step = 0.1
-rotation = torch.tensor([1.0, -2.0], dtype=torch.float64) / 5**0.5  # (1, -2), length 1
+rotation = torch.tensor([1.0, -2.0], dtype=torch.float64) / 5**0.5  # length 1
 for name, direction in [
-    ("steep eigenvector", eigenvectors[:, 1]),
-    ("flat eigenvector ", eigenvectors[:, 0]),
+    ("steep eigenvector", steep),
+    ("flat eigenvector ", flat),
     ("(1, -2) / sqrt(5)", rotation),
 ]:
     rise = loss_at(theta_star + step * direction) - loss_at(theta_star)
@@ -320,11 +322,14 @@ theta_0 = torch.cat(
 M = torch.linalg.matrix_power(torch.eye(2, dtype=torch.float64) - lr * H, 100)
 predicted = M @ (theta_0 - theta_star)
 error = theta - theta_star
-print("predicted error after 100 epochs:", [round(v, 4) for v in predicted.tolist()])
+print(
+    "predicted error after 100 epochs:",
+    [round(v, 4) for v in predicted.tolist()],
+)
 print("actual error after 100 epochs:   ", [round(v, 4) for v in error.tolist()])
 print("prediction is right:", torch.allclose(predicted, error, atol=1e-5))
 print(f"b error / w error: {(error[1] / error[0]).item():.2f}")
-print(f"flat eigenvector, b / w: {(eigenvectors[1, 0] / eigenvectors[0, 0]).item():.2f}")
+print(f"flat eigenvector, b / w: {(flat[1] / flat[0]).item():.2f}")
 start_1 = torch.tensor([0.5, 0.0], dtype=torch.float64)  # tutorial 1's start
 print(
     "tutorial 1, predicted (w, b):",
@@ -371,9 +376,9 @@ print(f"flat-direction factor at that lr:    {flat_factor:.4f}")
 #
 # ## Exercises
 #
-# 1. With `reduction='mean'` the gradient is divided by $N = 3$. At which learning rate
-#    does `'mean'` take the same steps as `'sum'` with `lr=0.01`? Train both for 100 epochs
-#    from `torch.manual_seed(0)` and compare the parameters.
+# **1.** With `reduction='mean'` the gradient is divided by $N = 3$. At which learning rate
+# does `'mean'` take the same steps as `'sum'` with `lr=0.01`? Train both for 100 epochs
+# from `torch.manual_seed(0)` and compare the parameters.
 
 # %% [markdown] tags=["solution"]
 # A step is $\alpha$ times the gradient, and the mean's gradient is a third of the
@@ -398,12 +403,13 @@ same = torch.allclose(runs["sum"].weight, runs["mean"].weight) and torch.allclos
 )
 print(f"lr for 'mean': {lr_mean:.2f}")
 print("same w and b:", same)
-print(f"final loss: {runs['sum'].final_loss:.4f} (sum), {runs['mean'].final_loss:.4f} (mean)")
+loss_sum, loss_mean = runs["sum"].final_loss, runs["mean"].final_loss
+print(f"final loss: {loss_sum:.4f} (sum), {loss_mean:.4f} (mean)")
 assert abs(lr_mean - 0.03) < 1e-12 and same
 
 # %% [markdown]
-# 2. What is the largest stable learning rate for `reduction='mean'`? Derive it from $H$,
-#    then compare with `linreg.stable_lr(x_data, "mean")`.
+# **2.** What is the largest stable learning rate for `reduction='mean'`? Derive it from $H$,
+# then compare with `linreg.stable_lr(x_data, "mean")`.
 
 # %% [markdown] tags=["solution"]
 # The mean's loss is the sum's divided by $N$, so its Hessian is $H/N$, with largest
@@ -419,9 +425,9 @@ assert abs(bound_by_hand - linreg.stable_lr(x_data, "mean")) < 1e-12
 assert abs(bound_by_hand - 3 * bound) < 1e-12
 
 # %% [markdown]
-# 3. With the lesson's settings (`'sum'`, `lr=0.01`, seed 0), after how many epochs is
-#    $|b| < 0.01$? Predict it from the flat direction's shrink factor, then count by
-#    training.
+# **3.** With the lesson's settings (`'sum'`, `lr=0.01`, seed 0), after how many epochs is
+# $|b| < 0.01$? Predict it from the flat direction's shrink factor, then count by
+# training.
 
 # %% [markdown] tags=["solution"]
 # After a few dozen epochs only the flat part of the error is left, so
@@ -434,8 +440,8 @@ assert abs(bound_by_hand - 3 * bound) < 1e-12
 import math
 
 rho = 1 - lr * eigenvalues[0].item()  # the flat direction's factor per epoch
-c = (eigenvectors[:, 0] @ (theta_0 - theta_star)).item()
-b_part = abs(c * eigenvectors[1, 0].item())  # |b - b*| at t = 0, flat part only
+c = (flat @ (theta_0 - theta_star)).item()
+b_part = abs(c * flat[1].item())  # |b - b*| at t = 0, flat part only
 predicted_epochs = math.ceil(math.log(0.01 / b_part) / math.log(rho))
 
 torch.manual_seed(0)
@@ -452,8 +458,8 @@ print(f"predicted: {predicted_epochs} epochs, counted: {epochs} epochs")
 assert epochs == predicted_epochs
 
 # %% [markdown]
-# 4. Train with `reduction='mean'` at a learning rate 2 % below the bound of exercise 2,
-#    and 2 % above it. What is the loss after 100 epochs?
+# **4.** Train with `reduction='mean'` at a learning rate 2 % below the bound of exercise 2,
+# and 2 % above it. What is the loss after 100 epochs?
 
 # %% [markdown] tags=["solution"]
 # At $\alpha = f \cdot 2/\lambda_{\max}$ the steep direction's factor is $|1 - 2f|$:

@@ -225,7 +225,7 @@ print(f"b 的差距: {abs(b - b_star.item()):.4f}")
 #
 # ## 练习 { #exercises }
 #
-# 1. 先手算 $w = 1$、$b = 1$ 处的梯度，再用自动求导验证。
+# **1.** 先手算 $w = 1$、$b = 1$ 处的梯度，再用自动求导验证。
 
 # %% [markdown] tags=["solution"]
 # 三个误差 $w x_i + b - y_i$ 分别是 $2 - 2 = 0$、$3 - 4 = -1$ 和 $4 - 6 = -2$，所以 $\partial L/\partial w = 2(1 \cdot 0 + 2 \cdot (-1) + 3 \cdot (-2)) = -16$，$\partial L/\partial b = 2(0 - 1 - 2) = -6$。
@@ -239,7 +239,7 @@ print(f"(1, 1) 处的自动求导结果: dL/dw = {w_1.grad.item()}, dL/db = {b_1
 assert torch.allclose(torch.stack([w_1.grad, b_1.grad]), by_hand)
 
 # %% [markdown]
-# 2. 从 $w = 0.5$、$b = 0$ 出发，把学习率从 0.01 换成 0.02，走第一步。走完之后损失是多少？请直接使用自动求导留在 `w_t.grad` 和 `b_t.grad` 中的梯度。
+# **2.** 从 $w = 0.5$、$b = 0$ 出发，把学习率从 0.01 换成 0.02，走第一步。走完之后损失是多少？请直接使用自动求导留在 `w_t.grad` 和 `b_t.grad` 中的梯度。
 
 # %% [markdown] tags=["solution"]
 # 步子加倍：$w = 0.5 + 0.02 \cdot 42 = 1.34$，$b = 0.02 \cdot 18 = 0.36$。三个误差变为 $-0.3$、$-0.96$ 和 $-1.62$，损失为 $0.09 + 0.9216 + 2.6244 = 3.636$，比学习率取 0.01 时的 14.094 低得多。代码中用 `.detach()` 把参数的值取成普通张量；不加它，`w_next` 就会成为自动求导记录在 `w_t` 名下的又一步运算。
@@ -253,7 +253,7 @@ print(f"学习率取 0.02 走一步后的损失: {loss_next.item():.4f}")
 assert abs(loss_next.item() - 3.636) < 1e-4
 
 # %% [markdown]
-# 3. 梯度下降停在 $w = 1.8821$。保持这个 $w$ 不变，$b$ 取多少时损失最小？把这时的损失与训练得到的 $(w, b)$ 的损失比较一下。
+# **3.** 梯度下降停在 $w = 1.8821$。保持这个 $w$ 不变，$b$ 取多少时损失最小？把这时的损失与训练得到的 $(w, b)$ 的损失比较一下。
 
 # %% [markdown] tags=["solution"]
 # 固定 $w$，令 $\partial L/\partial b = 0$，无论 $w$ 取什么值，都得到 $b = \bar{y} - w\bar{x} = 4 - 2w$。这时三个误差是 $(w - 2)(x_i - 2)$，损失为 $2(w - 2)^2$。训练得到的 $b$ 比这个 $w$ 对应的最优 $b$ 略高，所以训练出的直线还没有经过中心点；不过剩下的损失大部分要算在 $w$ 头上。
@@ -267,7 +267,7 @@ print(f"损失: 取最优 b 时 {loss_best:.6f}，训练结果 {loss_trained:.6f
 assert abs(loss_best - 2 * (w - 2) ** 2) < 1e-6
 
 # %% [markdown]
-# 4. 把误差平方之和换成平均值（`reduction='mean'`）。在 $w = 0.5$、$b = 0$ 处梯度是多少？学习率取 0.01 时第一步走到哪里？用 `torch.nn.functional.mse_loss` 验证梯度。
+# **4.** 把误差平方之和换成平均值（`reduction='mean'`）。在 $w = 0.5$、$b = 0$ 处梯度是多少？学习率取 0.01 时第一步走到哪里？用 `torch.nn.functional.mse_loss` 验证梯度。
 
 # %% [markdown] tags=["solution"]
 # 平均值等于总和除以 $N = 3$，梯度也一样：由 $(-42, -18)$ 变为 $(-14, -6)$。学习率不变，步长就只剩三分之一：$w = 0.64$，$b = 0.06$。学习率取多少才能让两者走出同样的步子？这是教程 2 的一道练习。
@@ -280,4 +280,5 @@ print(f"平均值: dL/dw = {w_m.grad.item():.4f}, dL/db = {b_m.grad.item():.4f}"
 w_step = w_m.item() - lr * w_m.grad.item()
 b_step = b_m.item() - lr * b_m.grad.item()
 print(f"学习率 0.01 的第一步: w = {w_step:.4f}, b = {b_step:.4f}")
-assert torch.allclose(w_m.grad, grad_w / 3) and torch.allclose(b_m.grad, grad_b / 3)
+assert torch.allclose(w_m.grad, grad_w / 3)
+assert torch.allclose(b_m.grad, grad_b / 3)

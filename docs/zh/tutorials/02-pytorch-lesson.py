@@ -201,7 +201,7 @@ theta_star = torch.cat([w_star.flatten(), b_star]).double()
 print("学到的 (w, b):", [round(v, 4) for v in theta.tolist()])
 print(
     "闭式解 (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
-)  # 加 0.0：闭式解的 b 是 -1e-15 量级的舍入误差，打印成 0.0 而不是 -0.0
+)  # 加 0.0：b* 是 -1e-15 量级的舍入误差，显示为 0.0 而不是 -0.0
 
 # %% [markdown]
 # 偏置离 0 反而比出发时更远了（它的初始值是 0.5364）。要弄清原因，得看看损失函数的形状。损失是 $(w, b)$ 的二次函数，图像像一只碗，碗的曲率处处相同，由**海森矩阵** $H = 2X^\top X$ 给出；这里的 $X$ 是在 `x_data` 右边添上一列 1（对应偏置）得到的矩阵。设 $\lambda$ 是 $H$ 的一个特征值，沿它对应的特征向量方向，梯度下降每轮都把到最小值点的距离乘以 $1 - \alpha\lambda$。最大特征值与最小特征值之比
@@ -215,13 +215,15 @@ print(
 # %%
 X = torch.cat([x_data, torch.ones(3, 1)], dim=1).double()  # (3, 2)
 H = 2 * X.T @ X  # (2, 2)，在任何 (w, b) 处都一样
-eigenvalues, eigenvectors = torch.linalg.eigh(H)  # 特征值升序；特征向量按列排列
-eigenvectors = eigenvectors * eigenvectors[0].sign()  # 特征向量的正负号可任取：让 w 分量为正
+# eigh：特征值按升序排列，特征向量按列排列
+eigenvalues, eigenvectors = torch.linalg.eigh(H)
+eigenvectors = eigenvectors * eigenvectors[0].sign()  # 正负号可任取：让 w 分量为正
+flat, steep = eigenvectors[:, 0], eigenvectors[:, 1]  # 各为 (w, b)
 kappa = eigenvalues[1] / eigenvalues[0]
 lr = 0.01
 print("H 的特征值:      ", [round(v, 4) for v in eigenvalues.tolist()])
-print("平坦方向 (w, b): ", [round(v, 4) for v in eigenvectors[:, 0].tolist()])
-print("陡峭方向 (w, b): ", [round(v, 4) for v in eigenvectors[:, 1].tolist()])
+print("平坦方向 (w, b): ", [round(v, 4) for v in flat.tolist()])
+print("陡峭方向 (w, b): ", [round(v, 4) for v in steep.tolist()])
 print(f"条件数 κ:         {kappa.item():.1f}")
 print(
     "每轮的缩小因子:  ",
@@ -238,10 +240,10 @@ def loss_at(theta):  # 原课的损失函数在 theta = (w, b) 处的值
 
 
 step = 0.1
-rotation = torch.tensor([1.0, -2.0], dtype=torch.float64) / 5**0.5  # 方向 (1, -2)，长度为 1
+rotation = torch.tensor([1.0, -2.0], dtype=torch.float64) / 5**0.5  # 长度为 1
 for name, direction in [
-    ("陡峭方向的特征向量", eigenvectors[:, 1]),
-    ("平坦方向的特征向量", eigenvectors[:, 0]),
+    ("陡峭方向的特征向量", steep),
+    ("平坦方向的特征向量", flat),
     ("(1, -2) / sqrt(5) ", rotation),
 ]:
     rise = loss_at(theta_star + step * direction) - loss_at(theta_star)
@@ -263,11 +265,14 @@ theta_0 = torch.cat(
 M = torch.linalg.matrix_power(torch.eye(2, dtype=torch.float64) - lr * H, 100)
 predicted = M @ (theta_0 - theta_star)
 error = theta - theta_star
-print("100 轮后的误差（预测）:", [round(v, 4) for v in predicted.tolist()])
+print(
+    "100 轮后的误差（预测）:",
+    [round(v, 4) for v in predicted.tolist()],
+)
 print("100 轮后的误差（实际）:", [round(v, 4) for v in error.tolist()])
 print("预测正确:", torch.allclose(predicted, error, atol=1e-5))
 print(f"b 的误差 / w 的误差: {(error[1] / error[0]).item():.2f}")
-print(f"平坦方向特征向量的 b / w: {(eigenvectors[1, 0] / eigenvectors[0, 0]).item():.2f}")
+print(f"平坦方向特征向量的 b / w: {(flat[1] / flat[0]).item():.2f}")
 start_1 = torch.tensor([0.5, 0.0], dtype=torch.float64)  # 教程 1 的起点
 print(
     "教程 1 的 (w, b)（预测）:",
@@ -301,7 +306,7 @@ print(f"该学习率下平坦方向的因子:         {flat_factor:.4f}")
 #
 # ## 练习 { #exercises }
 #
-# 1. 使用 `reduction='mean'` 时，梯度要除以 $N = 3$。学习率取多少，`'mean'` 才能和 `lr=0.01` 的 `'sum'` 走出完全一样的步子？两者都从 `torch.manual_seed(0)` 出发训练 100 轮，比较得到的参数。
+# **1.** 使用 `reduction='mean'` 时，梯度要除以 $N = 3$。学习率取多少，`'mean'` 才能和 `lr=0.01` 的 `'sum'` 走出完全一样的步子？两者都从 `torch.manual_seed(0)` 出发训练 100 轮，比较得到的参数。
 
 # %% [markdown] tags=["solution"]
 # 每一步的步长是学习率乘以梯度，而 `'mean'` 的梯度只有 `'sum'` 的三分之一，所以学习率要放大三倍，取 0.03。这样两者的参数走的是同一条路，损失则相差 3 倍。两次训练的中间计算并不相同（一个是梯度先除以 3 再乘 0.03，另一个是直接乘 0.01），所以应当用 `torch.allclose` 比较。
@@ -322,11 +327,12 @@ same = torch.allclose(runs["sum"].weight, runs["mean"].weight) and torch.allclos
 )
 print(f"'mean' 的学习率: {lr_mean:.2f}")
 print("w 和 b 相同:", same)
-print(f"最终损失: {runs['sum'].final_loss:.4f}（sum），{runs['mean'].final_loss:.4f}（mean）")
+loss_sum, loss_mean = runs["sum"].final_loss, runs["mean"].final_loss
+print(f"最终损失: {loss_sum:.4f}（sum），{loss_mean:.4f}（mean）")
 assert abs(lr_mean - 0.03) < 1e-12 and same
 
 # %% [markdown]
-# 2. `reduction='mean'` 时最大的稳定学习率是多少？先由 $H$ 推出来，再与 `linreg.stable_lr(x_data, "mean")` 比较。
+# **2.** `reduction='mean'` 时最大的稳定学习率是多少？先由 $H$ 推出来，再与 `linreg.stable_lr(x_data, "mean")` 比较。
 
 # %% [markdown] tags=["solution"]
 # `'mean'` 的损失是 `'sum'` 的损失除以 $N$，所以它的海森矩阵是 $H/N$，最大特征值是 $\lambda_{\max}/N$。上限 $2N/\lambda_{\max}$ 因此是 `'sum'` 的 $N$ 倍：约 0.18，而不是 0.06。
@@ -340,7 +346,7 @@ assert abs(bound_by_hand - linreg.stable_lr(x_data, "mean")) < 1e-12
 assert abs(bound_by_hand - 3 * bound) < 1e-12
 
 # %% [markdown]
-# 3. 按原课的设置（`'sum'`、`lr=0.01`、随机种子 0）训练，要多少轮才能让 $|b| < 0.01$？先用平坦方向的缩小因子预测，再实际训练数一数。
+# **3.** 按原课的设置（`'sum'`、`lr=0.01`、随机种子 0）训练，要多少轮才能让 $|b| < 0.01$？先用平坦方向的缩小因子预测，再实际训练数一数。
 
 # %% [markdown] tags=["solution"]
 # 几十轮之后，误差只剩平坦方向的部分，于是 $b - b^* \approx c\,v_b\,\rho^t$：其中 $c$ 是初始误差在平坦方向特征向量 $v$ 上的分量，$v_b$ 是这个特征向量的 $b$ 分量，$\rho = 1 - \alpha\lambda_{\min}$。由于 $b^* \approx 0$，只要求出使 $|c\,v_b|\,\rho^t < 0.01$ 成立的最小整数 $t$。结果是原课 100 轮的六倍多，而且预测与实际数出来的轮数分毫不差。
@@ -349,8 +355,8 @@ assert abs(bound_by_hand - 3 * bound) < 1e-12
 import math
 
 rho = 1 - lr * eigenvalues[0].item()  # 平坦方向每轮的缩小因子
-c = (eigenvectors[:, 0] @ (theta_0 - theta_star)).item()
-b_part = abs(c * eigenvectors[1, 0].item())  # t = 0 时 |b - b*| 中平坦方向的部分
+c = (flat @ (theta_0 - theta_star)).item()
+b_part = abs(c * flat[1].item())  # t = 0 时 |b - b*| 中平坦方向的部分
 predicted_epochs = math.ceil(math.log(0.01 / b_part) / math.log(rho))
 
 torch.manual_seed(0)
@@ -367,7 +373,7 @@ print(f"预测: {predicted_epochs} 轮，实际: {epochs} 轮")
 assert epochs == predicted_epochs
 
 # %% [markdown]
-# 4. 用 `reduction='mean'` 训练，学习率分别取练习 2 所得上限的 98% 和 102%。100 轮后损失各是多少？
+# **4.** 用 `reduction='mean'` 训练，学习率分别取练习 2 所得上限的 98% 和 102%。100 轮后损失各是多少？
 
 # %% [markdown] tags=["solution"]
 # 学习率取 $f \cdot 2/\lambda_{\max}$ 时，陡峭方向的因子是 $|1 - 2f|$：略低于上限时为 0.96，损失下降；略高于上限时为 1.04，误差沿陡峭方向每轮增大 4%，100 轮累计放大约 50 倍。损失随误差的平方增长，最后比起点高出两千多倍。
