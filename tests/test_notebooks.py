@@ -239,6 +239,7 @@ def _check_lesson(out: dict[str, str]) -> None:
         assert f"{name}: the loss rises by {rise:.4f}" in stdout
     assert f"predictions change by: {listed((0.1 * (x.flatten() - 2)).tolist())}" in stdout
     assert f"{flat[1] / flat[0]:.2f}" == "-2.27"  # the prose: 2.27 times as much
+    assert (x.mean().item(), y.mean().item()) == (2.0, 4.0)  # the centroid the line turns about
 
     # The error left after 100 epochs, predicted by (I - lr·H)^100, and the run's.
     torch.manual_seed(0)
@@ -275,6 +276,7 @@ def _check_lesson(out: dict[str, str]) -> None:
     assert torch.allclose(mean.bias, history.bias)
     assert "lr for 'mean': 0.03\nsame w and b: True" in stdout
     assert f"final loss: {history.final_loss:.4f} (sum), {mean.final_loss:.4f} (mean)" in stdout
+    assert abs(history.final_loss / mean.final_loss - 3) < 1e-4  # "differ by the factor 3"
     # Exercise 2: the bound for 'mean' from the Hessian divided by N = 3.
     assert f"2 / lambda_max(H / 3) = {2 / np.linalg.eigvalsh(hessian / 3)[-1]:.4f}" in stdout
     assert f"linreg.stable_lr:       {bound_mean:.4f}" in stdout
