@@ -220,14 +220,14 @@ print(
 )
 
 # %% [markdown]
-# The three answers for $b$ are $-2.8 \times 10^{-7}$, $0$ and $-1.1 \times 10^{-15}$:
-# all zero, up to rounding. float32 keeps about seven significant digits, so the float32
-# solve is left with a residue near $10^{-7}$; `fit_closed_form` works in float64, where
-# the residue is near $10^{-15}$; and the centred formula happens to involve only exact
-# numbers. That is why $b$ is printed in scientific notation here: its sign and size show
-# rounding for what it is, where `abs()` or four decimals would hide it. It is also why
-# the comparison passes `atol=1e-6`: near zero, `allclose`'s relative tolerance means
-# nothing and its default absolute one, `1e-8`, is finer than float32 can resolve.
+# The three answers for $b$ are all zero, up to rounding. float32 keeps about seven
+# significant digits, so the float32 solve misses 0 by a few times $10^{-7}$;
+# `fit_closed_form` works in float64, which misses it by about $10^{-15}$; and the centred
+# formula happens to involve only exact numbers. That is why $b$ is printed in scientific
+# notation here: its sign and size show rounding for what it is, where `abs()` or four
+# decimals would hide it. It is also why the comparison passes `atol=1e-6`: near zero,
+# `allclose`'s relative tolerance means nothing and its default absolute one, `1e-8`, is
+# finer than float32 can resolve.
 #
 # Now the distance that gradient descent has left:
 

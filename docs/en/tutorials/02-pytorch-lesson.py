@@ -236,7 +236,7 @@ theta_star = torch.cat([w_star.flatten(), b_star]).double()
 print("learned (w, b):    ", [round(v, 4) for v in theta.tolist()])
 print(
     "closed form (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
-)  # + 0.0: b* is -1e-15, a rounding error; it shows as 0.0, not -0.0
+)  # + 0.0: b* is a rounding error near 1e-15; show 0.0, not -0.0
 
 # %% [markdown]
 # The bias is further from 0 than it started (it began at 0.5364). To see why, look at

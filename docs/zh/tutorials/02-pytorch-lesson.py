@@ -201,7 +201,7 @@ theta_star = torch.cat([w_star.flatten(), b_star]).double()
 print("学到的 (w, b):", [round(v, 4) for v in theta.tolist()])
 print(
     "闭式解 (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
-)  # 加 0.0：b* 是 -1e-15 量级的舍入误差，显示为 0.0 而不是 -0.0
+)  # 加 0.0：b* 只是 1e-15 量级的舍入误差，显示为 0.0 而不是 -0.0
 
 # %% [markdown]
 # 偏置离 0 反而比出发时更远了（它的初始值是 0.5364）。要弄清原因，得看看损失函数的形状。损失是 $(w, b)$ 的二次函数，图像像一只碗，碗的曲率处处相同，由**海森矩阵** $H = 2X^\top X$ 给出；这里的 $X$ 是在 `x_data` 右边添上一列 1（对应偏置）得到的矩阵。设 $\lambda$ 是 $H$ 的一个特征值，沿它对应的特征向量方向，梯度下降每轮都把到最小值点的距离乘以 $1 - \alpha\lambda$。最大特征值与最小特征值之比
