@@ -253,7 +253,7 @@ print(f"distance in b: {abs(b - b_star.item()):.4f}")
 #   about $d^3$ operations. For one feature that is nothing; for many features it is
 #   expensive, and when features are nearly redundant the solve is numerically unstable.
 # - It needs all the data at once. Gradient descent can learn from one minibatch at a
-#   time, so the data need not fit in memory (tutorial 5).
+#   time, so the data need not fit in memory ([tutorial 5](05-minibatches.md)).
 # - It exists only because the model is linear. A neural network has no normal equations,
 #   but it is trained by exactly this loop: forward, loss, gradient, step.
 #

@@ -27,7 +27,7 @@
 #
 # Every row is a sample and every column a feature, so three samples of one feature make
 # a tensor of shape `(3, 1)`. Writing `1.0` rather than `1` makes the tensor `float32`,
-# which `nn.Linear` needs (tutorial 5 shows what happens with integers).
+# which `nn.Linear` needs ([tutorial 6](06-pitfalls.md) shows what happens with integers).
 
 # %%
 import torch
