@@ -255,10 +255,10 @@ rows = [
     ("loss.item()", 100, train_and_log(100, lambda loss: loss.item())),
     ("loss, no backward", 100, train_and_log(100, lambda loss: loss, backward=False)),
 ]
-print(f"{'logged':<20}{'epochs':>7}{'nodes kept':>12}{'saved tensors':>15}")
+print(f"{'epochs':>6}{'nodes kept':>12}{'saved tensors':>15}  logged")
 for what, epochs, logged in rows:
     nodes, saved = graph_size(logged)
-    print(f"{what:<20}{epochs:>7}{nodes:>12}{saved:>15}")
+    print(f"{epochs:>6}{nodes:>12}{saved:>15}  {what}")
 
 # %% [markdown]
 # Three new nodes per epoch (the loss, the matrix product, the transposed weight), plus
