@@ -154,7 +154,7 @@ def test_the_reductions() -> None:
     twice = [2 * (p - t) for p, t in zip(predictions, targets, strict=True)]
     lesson = np.array([1.0, 2.0, 3.0])
     per_element = torch.nn.MSELoss(reduction="none")(torch.ones(3, 1, requires_grad=True), Y)
-    message = _message(per_element.backward)
+    _, message = _error(per_element.backward)
     assert rows[0] == ["`none`", str(squares), f"`backward()` fails: {message}", "—"]
     bound = f"{_bound(lesson, 'sum')[0]:.4f}"
     assert rows[1] == ["`sum`", str(sum(squares)), str(twice), bound]
@@ -199,9 +199,7 @@ def test_the_optimizer_table() -> None:
         setting = ", ".join(f"{key}={value!r}" for key, value in options.items())
         assert row[:3] == [f"`{name}`", f"{default:g}", f"`{setting}`"]
         assert float(row[3]) == pytest.approx(final, rel=0.02, abs=1e-12)
-        assert float(row[4]) == pytest.approx(model.weight.item(), abs=1.5e-4)
-        assert float(row[5]) == pytest.approx(model.bias.item(), abs=1.5e-4)
-        assert int(row[6]) == evaluations
+        assert int(row[4]) == evaluations
     # The prose: the defaults differ; momentum at lr=0.01 ends over a hundred times lower
     # than plain SGD at the same lr; AdamW decays the weights by default.
     assert len({row[1] for row in rows}) > 1
@@ -212,15 +210,16 @@ def test_the_optimizer_table() -> None:
     assert inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default > 0
 
 
-def _message(action: object) -> str:
+def _error(action: object) -> tuple[str, str]:
+    """The type and the message of the error `action()` raises."""
     try:
         action()  # type: ignore[operator]
     except (RuntimeError, TypeError) as error:
-        return str(error)
+        return type(error).__name__, str(error)
     raise AssertionError("no error")
 
 
-def test_the_messages_of_the_troubleshooting_table_are_torchs() -> None:
+def test_the_messages_of_the_troubleshooting_list_are_torchs() -> None:
     text = PAGES["en"].read_text(encoding="utf-8")
     table = text[text.index("## When it goes wrong") :]
     leaf = torch.tensor(1.0, requires_grad=True)
@@ -236,12 +235,14 @@ def test_the_messages_of_the_troubleshooting_table_are_torchs() -> None:
 
     model = torch.nn.Linear(1, 1)
     messages = [
-        _message(backward_twice),
-        _message(update_leaf),
-        _message(lambda: model(torch.tensor([[1], [2]]))),
-        _message(lambda: torch.optim.LBFGS(model.parameters()).step()),  # type: ignore[call-arg]
+        _error(backward_twice),
+        _error(update_leaf),
+        _error(lambda: model(torch.tensor([[1], [2]]))),
+        _error(lambda: torch.optim.LBFGS(model.parameters()).step()),  # type: ignore[call-arg]
     ]
-    quoted = re.findall(r"^\| `(?:RuntimeError: )?([^`]+)` \|", table, re.M)
+    quoted = re.findall(r"^- \*\*`(\w+): ([^`]+)`", table, re.M)
     assert len(quoted) == 4
-    for quote, message in zip(quoted, messages, strict=True):
-        assert quote in message
+    for (kind, quote), (error, message) in zip(quoted, messages, strict=True):
+        assert kind == error
+        for part in quote.split("..."):
+            assert part.strip() in message
