@@ -50,6 +50,8 @@ loss = criterion1(model(x), y)
 
 # %% tags=["warns"]
 criterion_old = torch.nn.MSELoss(size_average=False, reduction="mean")
+
+# %%
 print("reduction actually used:", criterion_old.reduction)
 
 # %% [markdown]
@@ -66,11 +68,11 @@ print("reduction actually used:", criterion_old.reduction)
 # %% tags=["warns"]
 y_pred = torch.tensor([[2.0], [4.0], [6.0]])  # (3, 1), exactly right
 y_flat = torch.tensor([2.0, 4.0, 6.0])  # (3,)
-print(
-    "loss with (3, 1) targets:",
-    criterion(y_pred, y_flat.reshape(-1, 1)).item(),
-)
-print("loss with (3,) targets:  ", criterion(y_pred, y_flat).item())
+loss_flat = criterion(y_pred, y_flat)
+
+# %%
+print("loss with (3, 1) targets:", criterion(y_pred, y_flat.reshape(-1, 1)).item())
+print("loss with (3,) targets:  ", loss_flat.item())
 print("shape of the difference: ", (y_pred - y_flat).shape)
 
 # %% [markdown]
@@ -89,6 +91,8 @@ for epoch in range(1000):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+
+# %%
 w, b = model.linear.weight.item(), model.linear.bias.item()
 print(f"learned: w = {w:.4f}, b = {b:.4f}")
 print(f"mean of the targets: {y_flat.mean().item():.4f}")
@@ -473,10 +477,11 @@ print(f"fixed: loss {fixed[0]:.4f} -> {fixed[-1]:.4f}, parameters moved: {moved_
 assert buggy[0] == buggy[-1] and not moved_buggy
 assert fixed[-1] < fixed[0]
 
-# %% [markdown]
+# %% [markdown] tags=["solution"]
 # (`torch.equal` is the right test here: a parameter that was not updated keeps exactly
 # the same bits.)
-#
+
+# %% [markdown]
 # **3.** The data are now $x = 1, 2, 3, 4$ and $y = 3x + 1$, and the targets are passed
 # flat, with shape `(4,)`. Which line does the model learn? Answer first, then train with
 # the broadcast loss to check.

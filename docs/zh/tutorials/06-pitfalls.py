@@ -44,6 +44,8 @@ loss = criterion1(model(x), y)
 
 # %% tags=["warns"]
 criterion_old = torch.nn.MSELoss(size_average=False, reduction="mean")
+
+# %%
 print("实际使用的 reduction:", criterion_old.reduction)
 
 # %% [markdown]
@@ -56,11 +58,11 @@ print("实际使用的 reduction:", criterion_old.reduction)
 # %% tags=["warns"]
 y_pred = torch.tensor([[2.0], [4.0], [6.0]])  # (3, 1)，完全正确
 y_flat = torch.tensor([2.0, 4.0, 6.0])  # (3,)
-print(
-    "目标值形状为 (3, 1) 时的损失:",
-    criterion(y_pred, y_flat.reshape(-1, 1)).item(),
-)
-print("目标值形状为 (3,) 时的损失:  ", criterion(y_pred, y_flat).item())
+loss_flat = criterion(y_pred, y_flat)
+
+# %%
+print("目标值形状为 (3, 1) 时的损失:", criterion(y_pred, y_flat.reshape(-1, 1)).item())
+print("目标值形状为 (3,) 时的损失:  ", loss_flat.item())
 print("两者之差的形状:              ", (y_pred - y_flat).shape)
 
 # %% [markdown]
@@ -75,6 +77,8 @@ for epoch in range(1000):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+
+# %%
 w, b = model.linear.weight.item(), model.linear.bias.item()
 print(f"学到的参数: w = {w:.4f}, b = {b:.4f}")
 print(f"目标值的平均值: {y_flat.mean().item():.4f}")
@@ -400,9 +404,10 @@ print(f"改正之后:   损失 {fixed[0]:.4f} -> {fixed[-1]:.4f}，参数变了�
 assert buggy[0] == buggy[-1] and not moved_buggy
 assert fixed[-1] < fixed[0]
 
-# %% [markdown]
+# %% [markdown] tags=["solution"]
 # （这里用 `torch.equal` 判断正合适：没有被更新的参数，每一位都和原来一模一样。）
-#
+
+# %% [markdown]
 # **3.** 现在数据换成 $x = 1, 2, 3, 4$，$y = 3x + 1$，而目标值以一维形式传入，形状为 `(4,)`。模型会学出哪条直线？先给出答案，再用广播后的损失训练一遍来验证。
 
 # %% [markdown] tags=["solution"]
