@@ -133,9 +133,10 @@ print("after zero_():     ", w.grad.item())
 #
 # ## 5. Updating a parameter in place, with autograd watching
 #
-# Written without an optimizer, as in [tutorial 1](01-gradient-descent.md), the update
-# `w -= lr * w.grad` looks harmless. But `w` is a *leaf* that requires a gradient, and
-# autograd refuses to record an in-place change to it:
+# [Tutorial 1](01-gradient-descent.md) updates plain Python numbers by hand, `w -= lr * grad`.
+# The same line on a tensor that requires a gradient, with `w.grad` from autograd, looks
+# just as harmless. But such a `w` is a *leaf* of the graph, and autograd refuses to
+# record an in-place change to it:
 
 # %% tags=["raises-exception"]
 w = torch.tensor(1.0, requires_grad=True)

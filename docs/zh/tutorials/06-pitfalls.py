@@ -114,7 +114,7 @@ print("zero_() 之后:    ", w.grad.item())
 #
 # ## 5. 在自动求导的眼皮底下原地修改参数 { #5-updating-a-parameter-in-place-with-autograd-watching }
 #
-# 像[教程 1](01-gradient-descent.md) 那样不用优化器、自己动手更新参数时，`w -= lr * w.grad` 看上去毫无问题。可 `w` 是一个需要梯度的**叶子张量**，自动求导（autograd）不允许对它做原地修改：
+# [教程 1](01-gradient-descent.md) 是对普通的 Python 数值亲手做更新：`w -= lr * grad`。换成一个需要梯度的张量、梯度取自 autograd 算出的 `w.grad`，同样一行 `w -= lr * w.grad` 看上去也毫无问题。可这样的 `w` 是计算图中的**叶子张量**，自动求导（autograd）不允许对它做原地修改：
 
 # %% tags=["raises-exception"]
 w = torch.tensor(1.0, requires_grad=True)
