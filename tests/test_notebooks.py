@@ -10,12 +10,10 @@ much smaller they get and how little their pixels change.
 
 from __future__ import annotations
 
-import inspect
 import io
 import math
 import re
 import warnings
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -158,22 +156,22 @@ def _check_minibatches(out: dict[str, str]) -> None:
     assert out["images"] == 2
 
 
-def _torch_error(action: Callable[[], object]) -> str:
-    """The message torch raises for `action`, as the page shows it."""
-    try:
-        action()
-    except RuntimeError as error:
-        return str(error)
-    raise AssertionError("no error")
-
-
-def _printed(pattern: str, stdout: str) -> list[float]:
-    """The numbers of the one printed line that matches `pattern`."""
-    (match,) = re.finditer(pattern, stdout)
-    return [float(value) for value in match.groups()]
-
-
 def _check_pitfalls(out: dict[str, str]) -> None:
+    import inspect
+
+    def _torch_error(action) -> str:
+        """The message torch raises for `action`, as the page shows it."""
+        try:
+            action()
+        except RuntimeError as error:
+            return str(error)
+        raise AssertionError("no error")
+
+    def _printed(pattern: str, stdout: str) -> list[float]:
+        """The numbers of the one printed line that matches `pattern`."""
+        (match,) = re.finditer(pattern, stdout)
+        return [float(value) for value in match.groups()]
+
     stdout = out["stdout"]
     x, y = linreg.lesson_data()
     errors = [line.split(":")[0] for line in out["error"].splitlines()]
