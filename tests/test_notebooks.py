@@ -506,6 +506,19 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert same["AdamW"].losses != pair["Adam"].losses
     assert "AdamW (default) equals Adam: False" in stdout
     assert "AdamW (weight_decay=0) equals Adam: True" in stdout
+
+    # Exercise 5: SGD with momentum gains, and swings more as the momentum grows.
+    plain = final["SGD"]
+    gain, rises = {}, {}
+    for momentum in [0.5, 0.8, 0.9, 0.95]:
+        losses = linreg.compare({"SGD": {"lr": 0.01, "momentum": momentum}}, x, y)["SGD"].losses
+        gain[momentum] = plain / losses[-1]
+        line = f"momentum={momentum}: final loss {losses[-1]:.3g}, {gain[momentum]:.3g} times lower"
+        assert line in stdout
+        rises[momentum] = sum(after > before for before, after in itertools.pairwise(losses))
+    assert gain[0.9] > 100  # also what the summary page says, citing tutorial 3
+    assert gain[0.95] < gain[0.8]
+    assert 0 < rises[0.8] < rises[0.95]  # "overshoots and swings back and forth"
     assert out["images"] == 2
 
 

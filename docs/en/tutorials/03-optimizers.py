@@ -425,4 +425,24 @@ assert torch.equal(
 )
 
 # %% [markdown]
+# **5.** SGD crawls along the flat direction. Keep `lr=0.01` and add momentum,
+# `momentum=0.9` for example: how much lower is the loss after 100 epochs? Is more
+# momentum always better?
+
+# %% [markdown] tags=["solution"]
+# Momentum adds up the steps that keep pointing the same way, as they do along the flat
+# direction, so SGD speeds up there. Too much of it overshoots and swings back and forth:
+
+# %% tags=["solution"]
+plain = same["SGD"]["losses"][-1]
+finals = {}
+for momentum in [0.5, 0.8, 0.9, 0.95]:
+    finals[momentum] = homework("SGD", lr=0.01, momentum=momentum)["losses"][-1]
+    print(
+        f"momentum={momentum}: final loss {finals[momentum]:.3g},"
+        f" {plain / finals[momentum]:.3g} times lower than without"
+    )
+assert plain / finals[0.9] > 100 and finals[0.95] > finals[0.8]
+
+# %% [markdown]
 # Next: [the loss surface](04-loss-surface.md).
