@@ -384,6 +384,12 @@ def _check_optimizers(out: dict[str, str]) -> None:
         assert f"{name:<9} lr={default['lr']}\n" in stdout
     assert f"AdamW's default weight_decay: {defaults['AdamW']['weight_decay']}" in stdout
     assert defaults["Adam"]["weight_decay"] == 0 < defaults["AdamW"]["weight_decay"]
+    # The constants the prose and the page's rules use are torch's defaults.
+    assert defaults["RMSprop"]["alpha"] == 0.99
+    assert (defaults["Adadelta"]["rho"], defaults["Adadelta"]["eps"]) == (0.9, 1e-6)
+    assert defaults["RAdam"]["betas"] == (0.9, 0.999)
+    assert defaults["Rprop"]["etas"] == (0.5, 1.2)
+    assert defaults["LBFGS"]["max_iter"] == 20
 
     # First steps, and the rules that explain them.
     torch.manual_seed(0)
@@ -472,6 +478,8 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert 1000 < lbfgs < 1200
     assert max(sensible["NAdam"].final_loss, sensible["Rprop"].final_loss) < 1e-7
     assert sensible["Adadelta"].final_loss > 10
+    adam = sensible["Adam"].losses  # "the Adam family at lr=1 oscillates"
+    assert sum(after > before for before, after in itertools.pairwise(adam)) > 10
 
     # Exercise 1: the first loss below 1e-6, by the evaluation that measured it.
     reached = {}

@@ -282,8 +282,8 @@ for name in linreg.OPTIMIZERS:
 # SGD's best on this grid is the lesson's 0.01: at 0.1 it diverges. Adam, AdamW, Adamax
 # and NAdam do best at 1, 500 to 1,000 times torch's defaults (RAdam at 0.1). Those
 # defaults suit neural networks trained over many thousands of steps; here $w$ must
-# travel about 2 in 100 steps of about `lr` each. Adadelta's best is its own default, 1, and it still crawls; Rprop's is its
-# default, 0.01.
+# travel about 2 in 100 steps of about `lr` each. Adadelta's best is its own default, 1,
+# and it still crawls; Rprop's is its default, 0.01.
 #
 # `LBFGS` needs no such search: it keeps its default `lr=1` and gets a line search,
 # `line_search_fn="strong_wolfe"`, which chooses the length of each step so that the
