@@ -521,11 +521,12 @@ def _check_optimizers(out: dict[str, str]) -> None:
     for momentum in [0.5, 0.8, 0.9, 0.95]:
         losses = linreg.compare({"SGD": {"lr": 0.01, "momentum": momentum}}, x, y)["SGD"].losses
         gain[momentum] = plain / losses[-1]
-        line = f"momentum={momentum}: final loss {losses[-1]:.3g}, {gain[momentum]:.3g} times lower"
+        line = f"momentum={momentum}: final loss {losses[-1]:.3g}, {gain[momentum]:.1f} times lower"
         assert line in stdout
         rises[momentum] = sum(after > before for before, after in itertools.pairwise(losses))
     assert gain[0.9] > 100  # also what the summary page says, citing tutorial 3
-    assert gain[0.95] < gain[0.8]
+    assert gain[0.8] > gain[0.9]  # "0.8 does better than 0.9"
+    assert gain[0.95] < 1.1  # "0.95 gains almost nothing"
     assert 0 < rises[0.8] < rises[0.95]  # "overshoots and swings back and forth"
     assert out["images"] == 2
 

@@ -347,7 +347,7 @@ assert torch.equal(
 # **5.** SGD 沿平坦方向走得很慢。保持 `lr=0.01`，加上动量，比如 `momentum=0.9`：训练 100 轮后，损失能低多少？动量是不是越大越好？
 
 # %% [markdown] tags=["solution"]
-# 动量会把一直指向同一方向的各步累加起来，而沿平坦方向的各步正是如此，所以 SGD 在这个方向上快了起来。但动量太大就会冲过头，来回摆动：
+# 动量会把一直指向同一方向的各步累加起来，而沿平坦方向的各步正是如此，所以 SGD 在这个方向上快了起来。但动量太大就会冲过头，来回摆动：这里 0.8 比 0.9 还好，0.95 则几乎毫无收益。
 
 # %% tags=["solution"]
 plain = same["SGD"]["losses"][-1]
@@ -356,7 +356,7 @@ for momentum in [0.5, 0.8, 0.9, 0.95]:
     finals[momentum] = homework("SGD", lr=0.01, momentum=momentum)["losses"][-1]
     print(
         f"momentum={momentum}: 最终损失 {finals[momentum]:.3g}，"
-        f"不加动量时的损失是它的 {plain / finals[momentum]:.3g} 倍"
+        f"不加动量时的损失是它的 {plain / finals[momentum]:.1f} 倍"
     )
 assert plain / finals[0.9] > 100 and finals[0.95] > finals[0.8]
 
