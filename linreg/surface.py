@@ -237,6 +237,11 @@ def _extent(
     )
 
 
+def _inside(point: torch.Tensor, limits: tuple[float, float, float, float]) -> bool:
+    w_min, w_max, b_min, b_max = limits
+    return w_min <= float(point[0]) <= w_max and b_min <= float(point[1]) <= b_max
+
+
 def plot_surface(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -304,11 +309,14 @@ def plot_surface(
     ax.contour(w.tolist(), b.tolist(), losses.tolist(), levels=levels, colors="0.72")
     eigenvalues, eigenvectors = torch.linalg.eigh(hessian(x, reduction))
     length = 0.2 * min(w_max - w_min, b_max - b_min)
-    centre = torch.tensor([(w_min + w_max) / 2, (b_min + b_max) / 2], dtype=torch.float64)
+    limits = (w_min, w_max, b_min, b_max)
     for index, word in ((1, words["steep"]), (0, words["flat"])):
         direction = eigenvectors[:, index] * length
-        if ((minimum + direction) - centre).norm() > ((minimum - direction) - centre).norm():
-            direction = -direction  # the arrow's sign is free: point it into the drawing
+        # An eigenvector's sign is free: point right, unless that leaves the drawing.
+        if direction[0] < 0:
+            direction = -direction
+        if not _inside(minimum + direction, limits):
+            direction = -direction
         tip = (minimum + direction).tolist()
         ax.annotate(
             "",
@@ -325,12 +333,11 @@ def plot_surface(
             va="center",
         )
     for index, (name, points) in enumerate(paths.items()):
-        w_path, b_path = points[:, 0].double(), points[:, 1].double()
-        outside = (w_path < w_min) | (w_path > w_max) | (b_path < b_min) | (b_path > b_max)
-        end = int(outside.nonzero()[0, 0]) + 1 if bool(outside.any()) else len(points)
+        outside = [not _inside(point, limits) for point in points.double()]
+        end = outside.index(True) + 1 if any(outside) else len(points)
         ax.plot(
-            w_path[:end].tolist(),
-            b_path[:end].tolist(),
+            points[:end, 0].double().tolist(),
+            points[:end, 1].double().tolist(),
             marker="o",
             markersize=2.5,
             linewidth=1.2,
