@@ -30,8 +30,18 @@ __all__ = ["hessian", "loss_grid", "plot_fits", "plot_surface", "trajectory"]
 
 # The words `plot_surface` and `plot_fits` add to `linreg.plot`'s default labels.
 LABELS: dict[str, dict[str, str]] = {
-    "en": {"minimum": "minimum", "steep": "steep", "flat": "flat", "epoch": "epoch {}"},
-    "zh": {"minimum": "最小值", "steep": "陡峭方向", "flat": "平坦方向", "epoch": "第 {} 轮"},
+    "en": {
+        "minimum": "minimum",
+        "steep": "steep, λ = {}",
+        "flat": "flat, λ = {}",
+        "epoch": "epoch {}",
+    },
+    "zh": {
+        "minimum": "最小值",
+        "steep": "陡峭方向，λ = {}",
+        "flat": "平坦方向，λ = {}",
+        "epoch": "第 {} 轮",
+    },
 }
 
 
@@ -325,7 +335,7 @@ def plot_surface(
             arrowprops={"arrowstyle": "-|>", "color": "0.15", "linewidth": 1.2},
         )
         ax.annotate(
-            f"{word}, λ = {eigenvalues[index].item():.3g}",
+            word.format(f"{eigenvalues[index].item():.3g}"),
             xy=tip,
             xytext=(3, 0),
             textcoords="offset points",
