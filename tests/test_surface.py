@@ -204,7 +204,7 @@ def test_plot_surface_in_chinese(lesson) -> None:
     x, y = lesson
     ax = plot_surface(x, y, lang="zh").axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["最小值"]
-    assert [t.get_text().split(",")[0] for t in ax.texts if t.get_text()] == [
+    assert [t.get_text().split("，")[0] for t in ax.texts if t.get_text()] == [
         "陡峭方向",
         "平坦方向",
     ]

@@ -315,7 +315,7 @@ for lr in [0.01, bound_c / 2]:
     print(f"lr = {lr:.4f}: w = {w:.4f}, b = {b + 0.0:.4f}, distance {distance:.1e}")
 
 # %% alt="Contour plot of the loss for centred x: nearly round circles around the minimum at w = 2, b = 4, the arrows for the two directions almost equal. SGD at lr 0.01 runs in an almost straight line to the minimum; at half the bound the first step lands on the right b, and the next steps move w only."
-linreg.plot_surface(x_c, y, centred, extent=(-0.6, 3.0, 0.2, 4.6), lang="en")
+linreg.plot_surface(x_c, y, centred, extent=(-1.0, 3.6, 0.2, 4.6), lang="en")
 
 # %% [markdown]
 # At `lr=0.01` the centred run ends nine times closer than the lesson's run (0.6301 in
