@@ -10,6 +10,7 @@ much smaller they get and how little their pixels change.
 
 from __future__ import annotations
 
+import inspect
 import io
 import math
 import re
@@ -133,12 +134,215 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert out["images"] == 2
 
 
+def _path(
+    name: str,
+    settings: dict,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int = 100,
+    reduction: str = "sum",
+    stop=lambda loss: loss > 1e6,
+) -> tuple[torch.Tensor, list[float]]:
+    """A hand-written torch loop from the lesson's start: (w, b) after each epoch, losses."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    criterion = torch.nn.MSELoss(reduction=reduction)
+    optimizer = getattr(torch.optim, name)(model.parameters(), **settings)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        return loss
+
+    points = [torch.cat([model.weight.detach().flatten(), model.bias.detach()])]
+    losses: list[float] = []
+    for _ in range(epochs):
+        losses.append(optimizer.step(closure).item())
+        points.append(torch.cat([model.weight.detach().flatten(), model.bias.detach()]))
+        if stop(losses[-1]):
+            break
+    return torch.stack(points), losses
+
+
 def _check_loss_surface(out: dict[str, str]) -> None:
-    x, _ = linreg.lesson_data()
+    stdout = out["stdout"]
+    x, y = linreg.lesson_data()
+    minimum = torch.tensor([2.0, 0.0])
     design = torch.cat([x, torch.ones(3, 1)], dim=1).double()
-    eigenvalues = torch.linalg.eigvalsh(2 * design.T @ design)
-    kappa = (eigenvalues[-1] / eigenvalues[0]).item()
-    assert f": {kappa:.1f}" in out["stdout"]
+    lambda_min, lambda_max = torch.linalg.eigvalsh(2 * design.T @ design).tolist()
+    kappa = lambda_max / lambda_min
+    bound = 2 / lambda_max
+    assert f"eigenvalues: {lambda_min:.4f} and {lambda_max:.4f}" in stdout
+    assert f"condition number: {kappa:.2f}" in stdout
+    assert round(kappa) == 46  # the prose's κ ≈ 46
+    torch.manual_seed(0)
+    start = torch.nn.Linear(1, 1)
+    w0, b0 = start.weight.item(), start.bias.item()
+    assert f"start: w = {w0:.4f}, b = {b0:.4f}" in stdout
+    assert abs(w0) < 0.01  # the alt text: "flat near y = 0.5"
+    assert abs(b0 - 0.5) < 0.05
+    layer = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(torch.linspace(-1, 4, 200)[50].item())
+        layer.bias.fill_(torch.linspace(-1, 2.6, 200)[80].item())
+        grid_point = torch.nn.MSELoss(reduction="sum")(layer(x), y).item()
+    assert f"MSELoss at one grid point: {grid_point:.4f}" in stdout
+    assert f"loss_grid at that point:   {grid_point:.4f}" in stdout
+
+    # 2. SGD below, near and above the bound.
+    assert f"stable bound 2/λmax = {bound:.4f}" in stdout
+    for lr in [0.01, 0.9 * bound, 1.1 * bound]:
+        points, losses = _path("SGD", {"lr": lr}, x, y)
+        row = f"{lr:7.4f}  {abs(1 - lr * lambda_max):12.4f}  {abs(1 - lr * lambda_min):11.4f}  "
+        if losses[-1] > 1e6:
+            row += f"loss passed 1e6 at epoch {len(losses) - 1}"
+        else:
+            row += f"distance to minimum {(points[-1] - minimum).norm():.4f}"
+        assert row in stdout
+    assert abs(abs(1 - 0.01 * lambda_max) - 2 / 3) < 0.01  # "shrinks by a third"
+    sgd_distance = (_path("SGD", {"lr": 0.01}, x, y)[0][-1] - minimum).norm().item()
+
+    # 3. Other optimizers: settings as the prose says, torch's defaults where it says so.
+    assert inspect.signature(torch.optim.Rprop).parameters["lr"].default == 0.01
+    assert inspect.signature(torch.optim.LBFGS).parameters["lr"].default == 1
+    others = {
+        "SGD, momentum 0.9": ("SGD", {"lr": 0.01, "momentum": 0.9}, "> 100"),
+        "Adam, lr = 0.1": ("Adam", {"lr": 0.1}, "> 100"),
+        "Rprop, lr = 0.01": ("Rprop", {"lr": 0.01}, None),
+        "LBFGS, max_iter = 1": ("LBFGS", {"lr": 1, "max_iter": 1}, "5"),
+    }
+    for label, (name, settings, first) in others.items():
+        points, _ = _path(name, settings, x, y)
+        distances = (points - minimum).norm(dim=1)
+        close = (distances < 1e-3).nonzero()
+        found = str(close[0, 0].item()) if len(close) else "> 100"
+        assert first is None or found == first
+        assert f"{found:>21}{distances[-1]:>18.2e}  {label}" in stdout
+        if name in ("Adam", "Rprop"):  # the first step is diagonal: w and b move alike
+            step = (points[1] - points[0]).abs()
+            assert abs(step[0] - step[1]) < 1e-6
+
+    # 4. Momentum: the rates are the roots of z² − (1 + μ − αλ)z + μ, here from numpy.
+    def rate(lr: float, momentum: float, eigenvalue: float) -> float:
+        return float(np.abs(np.roots([1, -(1 + momentum - lr * eigenvalue), momentum])).max())
+
+    root = kappa**0.5
+    mu_polyak = ((root - 1) / (root + 1)) ** 2
+    lr_polyak = 4 / (lambda_max**0.5 + lambda_min**0.5) ** 2
+    assert f"heavy ball: momentum {mu_polyak:.4f}, lr {lr_polyak:.4f}" in stdout
+    distances = {}
+    for label, lr, momentum in [
+        ("SGD", 0.01, 0.0),
+        ("SGD, momentum 0.9", 0.01, 0.9),
+        ("heavy ball", lr_polyak, mu_polyak),
+    ]:
+        points, losses = _path("SGD", {"lr": lr, "momentum": momentum}, x, y)
+        distances[label] = (points[-1] - minimum).norm().item()
+        steep, flat = rate(lr, momentum, lambda_max), rate(lr, momentum, lambda_min)
+        assert f"{steep:>10.4f}{flat:>10.4f}{distances[label]:>20.2e}  {label}" in stdout
+    assert f"{rate(0.01, 0, lambda_max):.3f}" == "0.667"  # the prose's rates
+    assert f"{rate(0.01, 0.9, lambda_max):.3f}" == f"{rate(0.01, 0.9, lambda_min):.3f}" == "0.949"
+    assert distances["SGD"] / distances["SGD, momentum 0.9"] > 50  # "more than fifty times"
+    heavy = _path("SGD", {"lr": lr_polyak, "momentum": mu_polyak}, x, y)[1]
+    assert heavy[1] > heavy[0]  # the alt text: it first rises,
+    assert heavy[70] < 1e-10  # and is at float32's floor before epoch 70
+    assert f"best plain gradient descent: {(kappa - 1) / (kappa + 1):.4f} per epoch" in stdout
+    assert f"heavy ball:                  {(root - 1) / (root + 1):.4f} per epoch" in stdout
+
+    # 5. Without zero_grad: the sum of all gradients so far, by hand.
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    gradient_sum = torch.zeros(2)
+    orbit = []
+    for _ in range(100):
+        model.zero_grad()
+        torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+        gradient_sum += torch.cat([model.weight.grad.flatten(), model.bias.grad])
+        with torch.no_grad():
+            model.weight -= 0.01 * gradient_sum[0]
+            model.bias -= 0.01 * gradient_sum[1]
+        w_b = torch.cat([model.weight.detach().flatten(), model.bias.detach()])
+        orbit.append((w_b - minimum).norm().item())
+    assert "identical after every one of 100 epochs: True" in stdout
+    printed = stdout.split("distance to the minimum, every 10 epochs:\n")[1].splitlines()[0]
+    expected = [float(f"{d:.2f}") for d in orbit[9::10]]
+    assert [float(v) for v in printed.split()] == pytest.approx(expected, abs=0.011)
+    assert min(orbit[50:]) > 0.1  # it never settles
+    assert f"rates with momentum 1: {rate(0.01, 1, lambda_max):.4f}" in stdout
+    assert f" and {rate(0.01, 1, lambda_min):.4f}" in stdout
+
+    # 6. Centring.
+    x_c = x - 2.0
+    design_c = torch.cat([x_c, torch.ones(3, 1)], dim=1).double()
+    h_c = 2 * design_c.T @ design_c
+    assert f"Hessian for centred x: {h_c.tolist()}" in stdout
+    small, large = torch.linalg.eigvalsh(h_c).tolist()
+    assert f"condition number: {kappa:.2f} -> {large / small:.2f}" in stdout
+    assert f"stable bound:     {bound:.4f} -> {2 / large:.4f}" in stdout
+    for lr in [0.01, 1 / large]:
+        points, _ = _path("SGD", {"lr": lr}, x_c, y)
+        w, b_c = points[-1].tolist()
+        b = b_c - 2 * w
+        distance = ((w - 2) ** 2 + b**2) ** 0.5
+        assert f"lr = {lr:.4f}: w = {w:.4f}, b = {b + 0.0:.4f}, distance {distance:.1e}" in stdout
+        if lr == 0.01:
+            assert 8.5 < sgd_distance / distance < 9.5  # "nine times closer"
+            assert f"{sgd_distance:.4f}" == "0.6301"  # "0.6301 in section 2"
+
+    # 7. The fit after 0, 1, 5, 20 and 100 epochs of the lesson's run.
+    history = _lesson()
+    points, losses = _path("SGD", {"lr": 0.01}, x, y)
+    assert losses == history.losses
+    for epoch in [0, 1, 5, 20, 100]:
+        w, b = points[epoch].tolist()
+        assert f"{epoch:>5}{w:>9.4f}{b:>9.4f}" in stdout
+
+    # 8. Around the bound.
+    for factor in [0.5, 0.9, 0.99, 1.01, 1.1]:
+        lr = factor * bound
+        _, losses = _path("SGD", {"lr": lr}, x, y)
+        row = f"{factor:>8}{lr:>8.4f}{abs(1 - lr * lambda_max):>14.4f}  "
+        if losses[-1] > 1e6:
+            row += f"loss passed 1e6 at epoch {len(losses) - 1}"
+            assert len(losses) - 1 < 30  # "within 30 epochs"
+        else:
+            row += f"loss {losses[-1]:.3g}"
+        if factor == 1.01:
+            assert 45 < losses[-1] / losses[0] < 55  # "some fifty-fold"
+        assert row in stdout
+
+    # Exercises: 1, epochs to a loss below 1e-6 per momentum.
+    needed = {}
+    for i in range(10):
+        momentum = 0.5 + 0.05 * i
+        _, losses = _path(
+            "SGD", {"lr": 0.01, "momentum": momentum}, x, y, 2000, stop=lambda v: v < 1e-6
+        )
+        needed[round(momentum, 2)] = len(losses)
+    best = min(needed, key=needed.get)
+    critical = (1 - (0.01 * lambda_min) ** 0.5) ** 2
+    assert f"epochs to a loss below 1e-6: {needed}" in stdout
+    assert f"fastest: momentum {best} ({needed[best]} epochs)" in stdout
+    assert f"the flat direction's roots meet at momentum {critical:.4f}" in stdout
+    # 2 and 3: κ and the bound for 'mean' on centred x.
+    assert f"by hand: 1.5, from torch: {large / small:.4f}" in stdout
+    bound_mean = 2 / (large / 3)
+    assert f"by hand: 1.0, stable_lr: {bound_mean:.4f}" in stdout
+    for lr in [0.9, 1.1]:
+        _, losses = _path("SGD", {"lr": lr}, x_c, y, reduction="mean")
+        if losses[-1] > 1e6:
+            assert f"lr = {lr}: the loss passed 1e6 at epoch {len(losses) - 1}" in stdout
+        else:
+            assert f"lr = {lr}: loss {losses[-1]:.2e} after 100 epochs" in stdout
+    # 4: the bias mapped back, within 1e-3 after 8 epochs (and b_c exact after one).
+    points, _ = _path("SGD", {"lr": 1 / large}, x_c, y, epochs=20)
+    b_original = points[:, 1] - 2 * points[:, 0]
+    reached = int((b_original.abs() < 1e-3).nonzero()[0, 0])
+    predicted = math.ceil(math.log(2000 * abs(w0 - 2)) / math.log(3))
+    assert f"|b_c - 4| after one epoch: {abs(points[1, 1].item() - 4):.1e}" in stdout
+    assert f"predicted: {predicted} epochs, measured: {reached} epochs" in stdout
+    assert out["images"] == 6
 
 
 def _check_minibatches(out: dict[str, str]) -> None:

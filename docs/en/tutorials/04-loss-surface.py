@@ -215,7 +215,7 @@ linreg.plot_comparison(curves, kind="overlay", lang="en")
 
 # %% [markdown]
 # Momentum 0.9 trades speed along the steep direction (0.667 becomes 0.949 per epoch)
-# for speed along the flat one (0.9928 becomes 0.949): in 100 epochs it ends about fifty
+# for speed along the flat one (0.9928 becomes 0.949): in 100 epochs it ends more than fifty
 # times closer than plain SGD. The heavy ball balances the two exactly, at
 # $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$ per epoch, and its rate depends on
 # $\sqrt\kappa$ instead of $\kappa$. The best plain gradient descent can do on this bowl,
