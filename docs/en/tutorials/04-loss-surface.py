@@ -67,11 +67,10 @@ print(f"flat direction  (w, b): ({flat[0]:.4f}, {flat[1]:.4f})")
 print(f"condition number: {kappa:.2f}")
 
 # %% [markdown]
-# The steep direction is mostly $w$: changing the slope moves all three predictions, the
-# one at $x = 3$ most. The flat direction raises $b$ while it lowers $w$, turning the
-# line about a point near the middle of the data, where the predictions hardly change.
-# The bowl curves $\kappa \approx 46$ times more sharply along the first than along the
-# second.
+# These are the two directions of tutorial 2: the steep one tilts and lifts the line at
+# once, the flat one turns it about the centroid of the data, which the predictions
+# hardly notice. The bowl curves $\kappa \approx 46$ times more sharply along the first
+# than along the second, and everything below follows from that ratio.
 #
 # ## 2. Where SGD goes { #sgd-paths }
 #
@@ -276,7 +275,7 @@ print(
 # the other side and back, for ever, like an undamped oscillator. Both rates are
 # exactly 1: the error neither grows nor shrinks; it only turns.
 #
-# ## 6. Centring $x$ { #centring }
+# ## 6. Centring the data { #centring }
 #
 # No optimizer changes the bowl, but the data can. The flat direction exists because
 # $w$ and $b$ pull in nearly the same direction when every $x$ is positive: raising the
@@ -403,9 +402,9 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 #
 # ## Exercises { #exercises }
 #
-# 1. Which momentum $\mu \in \{0.5, 0.55, \dots, 0.95\}$ makes SGD at `lr=0.01` reach a
-#    loss below $10^{-6}$ in the fewest epochs? Compare with the $\mu$ that makes the
-#    flat direction's two roots meet, $(1 - \sqrt{\alpha\lambda_{\min}})^2$.
+# **1.** Which momentum $\mu \in \{0.5, 0.55, \dots, 0.95\}$ makes SGD at `lr=0.01` reach a
+# loss below $10^{-6}$ in the fewest epochs? Compare with the $\mu$ that makes the
+# flat direction's two roots meet, $(1 - \sqrt{\alpha\lambda_{\min}})^2$.
 
 # %% [markdown] tags=["solution"]
 # Run each momentum with a callback that stops the run once the loss is small enough;
@@ -438,8 +437,8 @@ assert abs(best - critical) < 0.05
 # larger $\mu$ is slower. The best $\mu$ sits at the meeting point.
 
 # %% [markdown]
-# 2. Compute the condition number of the Hessian for centred $x$ by hand, from
-#    $X_c^\top X_c = \begin{pmatrix} \sum x_c^2 & \sum x_c \\ \sum x_c & N \end{pmatrix}$.
+# **2.** Compute the condition number of the Hessian for centred $x$ by hand, from
+# $X_c^\top X_c = \begin{pmatrix} \sum x_c^2 & \sum x_c \\ \sum x_c & N \end{pmatrix}$.
 
 # %% [markdown] tags=["solution"]
 # With $x_c = -1, 0, 1$: $\sum x_c^2 = 2$, $\sum x_c = 0$ and $N = 3$. The matrix is
@@ -454,8 +453,8 @@ print(f"by hand: {kappa_by_hand}, from torch: {kappa_torch:.4f}")
 assert abs(kappa_by_hand - kappa_torch) < 1e-12
 
 # %% [markdown]
-# 3. What is the stable bound for `reduction='mean'` on centred $x$? Check it by running
-#    SGD a little below and a little above it.
+# **3.** What is the stable bound for `reduction='mean'` on centred $x$? Check it by running
+# SGD a little below and a little above it.
 
 # %% [markdown] tags=["solution"]
 # The mean divides the loss by $N = 3$, so $H$ becomes $\mathrm{diag}(4/3, 2)$ and the
@@ -475,9 +474,9 @@ for lr in [0.9 * bound_mean, 1.1 * bound_mean]:
 assert abs(linreg.stable_lr(x_c, "mean") - bound_mean) < 1e-12
 
 # %% [markdown]
-# 4. On centred $x$ at half the bound, how many epochs does SGD need until the bias
-#    *mapped back to the original $x$* is within $10^{-3}$ of $b^* = 0$? Predict it
-#    first from the two factors $|1 - \alpha\lambda|$.
+# **4.** On centred $x$ at half the bound, how many epochs does SGD need until the bias
+# *mapped back to the original $x$* is within $10^{-3}$ of $b^* = 0$? Predict it
+# first from the two factors $|1 - \alpha\lambda|$.
 
 # %% [markdown] tags=["solution"]
 # At $\alpha = 1/6$ the factors are $|1 - 6/6| = 0$ for $b_c$ and $|1 - 4/6| = 1/3$ for
