@@ -15,10 +15,11 @@
 #
 # [Tutorial 2](02-pytorch-lesson.md) ended with a picture in words: the lesson's loss is
 # a long, narrow bowl over the plane of $(w, b)$, curved by the Hessian $H = 2X^\top X$.
-# [Tutorial 3](03-optimizers.md) compared optimizers by their loss curves. This page draws the bowl itself and the path each
-# optimizer walks across it, computed by real `torch.optim` runs while the page was
-# built. The pictures explain the numbers of the last two tutorials: why SGD is slow,
-# why momentum helps, why one line of preprocessing helps more than any optimizer.
+# [Tutorial 3](03-optimizers.md) compared optimizers by their loss curves. This page
+# draws the bowl itself and the path each optimizer walks across it, computed by real
+# `torch.optim` runs while the page was built. The pictures explain the numbers of the
+# last two tutorials: why SGD is slow, why momentum helps, and why one line of
+# preprocessing helps more than any optimizer.
 #
 # ## 1. The bowl and its two directions { #the-bowl }
 #
@@ -214,8 +215,8 @@ linreg.plot_comparison(curves, kind="overlay", lang="en")
 
 # %% [markdown]
 # Momentum 0.9 trades speed along the steep direction (0.667 becomes 0.949 per epoch)
-# for speed along the flat one (0.9928 becomes 0.949): in 100 epochs it ends more than fifty
-# times closer than plain SGD. The heavy ball balances the two exactly, at
+# for speed along the flat one (0.9928 becomes 0.949): in 100 epochs it ends more than
+# fifty times closer than plain SGD. The heavy ball balances the two exactly, at
 # $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$ per epoch, and its rate depends on
 # $\sqrt\kappa$ instead of $\kappa$. The best plain gradient descent can do on this bowl,
 # with $\alpha = 2/(\lambda_{\max} + \lambda_{\min})$, is $(\kappa - 1)/(\kappa + 1)$:
@@ -318,10 +319,10 @@ linreg.plot_surface(x_c, y, centred, extent=(-1.0, 3.6, 0.2, 4.6), lang="en")
 
 # %% [markdown]
 # At `lr=0.01` the centred run ends nine times closer than the lesson's run (0.6301 in
-# section 2) after the same 100 epochs, and at half the new bound, a learning rate that
-# would blow up the original problem, it reaches the minimum to float32's precision. This is why inputs are
-# standardised in practice: it costs one subtraction and a division, and it makes every
-# optimizer's job easier.
+# section 2) after the same 100 epochs. At half the new bound, a learning rate that
+# would blow up the original problem, it reaches the minimum to float32's precision.
+# This is why inputs are standardised in practice: it costs one subtraction and a
+# division, and it makes every optimizer's job easier.
 #
 # ## 7. The fit, seen { #the-fit }
 #
@@ -339,8 +340,8 @@ for epoch in [0, 1, 5, 20, 100]:
 linreg.plot_fits(x, y, points, [0, 1, 5, 20, 100], lang="en")
 
 # %% [markdown]
-# The first epoch fixes the steep direction: the line moves up to the points. The next
-# 95 epochs crawl along the flat direction: the line turns slowly about the middle of
+# The first few epochs fix the steep direction: the line moves up to the points. All
+# the rest crawl along the flat direction: the line turns slowly about the middle of
 # the data, the slope creeping up and the intercept down.
 #
 # ## 8. Learning rates around the bound { #around-the-bound }
