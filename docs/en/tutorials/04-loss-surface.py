@@ -18,8 +18,8 @@
 # [Tutorial 3](03-optimizers.md) compared optimizers by their loss curves. This page
 # draws the bowl itself and the path each optimizer walks across it, computed by real
 # `torch.optim` runs while the page was built. The pictures explain the numbers of the
-# last two tutorials: why SGD is slow, why momentum helps, and why one line of
-# preprocessing helps more than any optimizer.
+# last two tutorials: why SGD is slow, why momentum helps, and how one line of
+# preprocessing makes plain SGD fast.
 #
 # ## 1. The bowl and its two directions { #the-bowl }
 #
