@@ -390,7 +390,8 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 # ## What to remember { #what-to-remember }
 #
 # - The loss of a linear model is a bowl whose axes are the Hessian's eigenvectors. Its
-#   condition number $\kappa$ says how much longer than wide it is.
+#   condition number $\kappa$, the ratio of the steepest curvature to the flattest,
+#   measures how stretched it is.
 # - The steep direction caps the learning rate at $2/\lambda_{\max}$; the flat direction
 #   then decides how long the last stretch takes.
 # - Momentum speeds up the flat direction by about $1/(1 - \mu)$; Polyak's heavy ball
