@@ -78,7 +78,7 @@ print(f"condition number: {kappa:.2f}")
 # `linreg.trajectory` trains from a given $(w, b)$ with a real optimizer and returns
 # the point after every epoch, along with the usual `History`. It is the lesson's loop
 # (`linreg.train`), so its numbers equal a hand-written loop's. We run SGD at the
-# lesson's `lr=0.01`, at 0.9 times the stable bound $2/\lambda_{\max}$ of tutorial 2,
+# lesson's `lr=0.01`, at 0.9 times the stable bound $2/\lambda_{\mathrm{max}}$ of tutorial 2,
 # and at 1.1 times it. A diverging run stops once its loss passes `cap` (here $10^6$),
 # so nothing overflows.
 
@@ -175,7 +175,7 @@ linreg.plot_surface(x, y, others, extent=(-0.3, 3.1, -0.6, 2.1), lang="en")
 # $z^2 - (1 + \mu - \alpha\lambda)z + \mu = 0$ in absolute value. For a quadratic,
 # Polyak's *heavy ball* settings make both directions shrink equally fast:
 # $\mu = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2$ and
-# $\alpha = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}$.
+# $\alpha = \frac{4}{(\sqrt{\lambda_{\mathrm{max}}} + \sqrt{\lambda_{\mathrm{min}}})^2}$.
 
 
 # %%
@@ -219,7 +219,7 @@ linreg.plot_comparison(curves, kind="overlay", lang="en")
 # fifty times closer than plain SGD. The heavy ball balances the two exactly, at
 # $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$ per epoch, and its rate depends on
 # $\sqrt\kappa$ instead of $\kappa$. The best plain gradient descent can do on this bowl,
-# with $\alpha = 2/(\lambda_{\max} + \lambda_{\min})$, is $(\kappa - 1)/(\kappa + 1)$:
+# with $\alpha = 2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$, is $(\kappa - 1)/(\kappa + 1)$:
 
 # %%
 print(f"best plain gradient descent: {(kappa - 1) / (kappa + 1):.4f} per epoch")
@@ -370,7 +370,7 @@ for factor in factors:
 linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 
 # %% [markdown]
-# - **Half the bound**: $\alpha\lambda_{\max} = 1$, so the steep factor is 0 and the
+# - **Half the bound**: $\alpha\lambda_{\mathrm{max}} = 1$, so the steep factor is 0 and the
 #   first epoch removes the steep error entirely; the rest is the flat direction's slow
 #   straight line on the log scale.
 # - **0.9**: the steep error flips sign every epoch but shrinks, and the flat direction
@@ -384,7 +384,7 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 #
 # So the best learning rate is not the largest stable one: the steep direction prefers
 # $\alpha$ far from the bound, the flat one prefers large $\alpha$, and the best single
-# compromise, $2/(\lambda_{\max} + \lambda_{\min})$, still leaves the flat direction
+# compromise, $2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$, still leaves the flat direction
 # slow. Fixing that takes momentum or, better, a rounder bowl.
 #
 # ## What to remember { #what-to-remember }
@@ -392,7 +392,7 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 # - The loss of a linear model is a bowl whose axes are the Hessian's eigenvectors. Its
 #   condition number $\kappa$, the ratio of the steepest curvature to the flattest,
 #   measures how stretched it is.
-# - The steep direction caps the learning rate at $2/\lambda_{\max}$; the flat direction
+# - The steep direction caps the learning rate at $2/\lambda_{\mathrm{max}}$; the flat direction
 #   then decides how long the last stretch takes.
 # - Momentum speeds up the flat direction by about $1/(1 - \mu)$; Polyak's heavy ball
 #   makes the rate depend on $\sqrt\kappa$ instead of $\kappa$.
@@ -406,7 +406,7 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 #
 # **1.** Which momentum $\mu \in \{0.5, 0.55, \dots, 0.95\}$ makes SGD at `lr=0.01` reach a
 # loss below $10^{-6}$ in the fewest epochs? Compare with the $\mu$ that makes the
-# flat direction's two roots meet, $(1 - \sqrt{\alpha\lambda_{\min}})^2$.
+# flat direction's two roots meet, $(1 - \sqrt{\alpha\lambda_{\mathrm{min}}})^2$.
 
 # %% [markdown] tags=["solution"]
 # Run each momentum with a callback that stops the run once the loss is small enough;
@@ -434,7 +434,7 @@ print(f"the flat direction's roots meet at momentum {critical:.4f}")
 assert abs(best - critical) < 0.05
 
 # %% [markdown] tags=["solution"]
-# Below $(1 - \sqrt{\alpha\lambda_{\min}})^2$ the flat direction is overdamped and
+# Below $(1 - \sqrt{\alpha\lambda_{\mathrm{min}}})^2$ the flat direction is overdamped and
 # creeps; above it, both directions oscillate and shrink at $\sqrt\mu$ per epoch, so a
 # larger $\mu$ is slower. The best $\mu$ sits at the meeting point.
 

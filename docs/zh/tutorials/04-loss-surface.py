@@ -62,7 +62,7 @@ print(f"条件数: {kappa:.2f}")
 #
 # ## 2. SGD 走过的路线 { #sgd-paths }
 #
-# `linreg.trajectory` 从给定的 $(w, b)$ 出发，用真实的优化器训练，返回每一轮（epoch）结束后所在的点，以及通常的 `History`。它内部就是原课的训练循环（`linreg.train`），所以和手写循环得到的数字完全相同。下面分别用原课的 `lr=0.01`、教程 2 中稳定上限 $2/\lambda_{\max}$ 的 0.9 倍和 1.1 倍来运行 SGD。发散的训练一旦损失超过 `cap`（这里是 $10^6$）就会停下，数值不会溢出。
+# `linreg.trajectory` 从给定的 $(w, b)$ 出发，用真实的优化器训练，返回每一轮（epoch）结束后所在的点，以及通常的 `History`。它内部就是原课的训练循环（`linreg.train`），所以和手写循环得到的数字完全相同。下面分别用原课的 `lr=0.01`、教程 2 中稳定上限 $2/\lambda_{\mathrm{max}}$ 的 0.9 倍和 1.1 倍来运行 SGD。发散的训练一旦损失超过 `cap`（这里是 $10^6$）就会停下，数值不会溢出。
 
 # %%
 bound = linreg.stable_lr(x, "sum")
@@ -128,7 +128,7 @@ linreg.plot_surface(x, y, others, extent=(-0.3, 3.1, -0.6, 2.1), lang="zh")
 # - 沿**平坦**方向，梯度在相邻两轮之间几乎不变，$v$ 会逐渐累积到 $g + \mu g + \mu^2 g + \dots = g / (1 - \mu)$，步长也就变成约 $\alpha / (1 - \mu)$。$\mu = 0.9$ 时是原来的十倍，慢的方向被加速了。
 # - 沿**陡峭**方向，误差会冲过头，每隔几轮就变一次号，于是 $v$ 中正负相反的梯度部分抵消：本来就快的方向并不会被推得失控。
 #
-# 每个方向缩小得多快，是可以算出来的。对于某个特征值 $\lambda$，误差满足 $e_{t+1} = (1 + \mu - \alpha\lambda)\,e_t - \mu\,e_{t-1}$；方程 $z^2 - (1 + \mu - \alpha\lambda)z + \mu = 0$ 两个根中绝对值较大的那个，就是误差每轮缩小的倍数。对于二次函数，Polyak 给出的**重球法**（heavy ball）参数能让两个方向缩小得一样快：$\mu = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2$，$\alpha = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}$。
+# 每个方向缩小得多快，是可以算出来的。对于某个特征值 $\lambda$，误差满足 $e_{t+1} = (1 + \mu - \alpha\lambda)\,e_t - \mu\,e_{t-1}$；方程 $z^2 - (1 + \mu - \alpha\lambda)z + \mu = 0$ 两个根中绝对值较大的那个，就是误差每轮缩小的倍数。对于二次函数，Polyak 给出的**重球法**（heavy ball）参数能让两个方向缩小得一样快：$\mu = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2$，$\alpha = \frac{4}{(\sqrt{\lambda_{\mathrm{max}}} + \sqrt{\lambda_{\mathrm{min}}})^2}$。
 
 
 # %%
@@ -167,7 +167,7 @@ for label, (lr, momentum) in runs.items():
 linreg.plot_comparison(curves, kind="overlay", lang="zh")
 
 # %% [markdown]
-# 动量 0.9 用陡峭方向的速度（每轮倍数从 0.667 变成 0.949）换来了平坦方向的速度（从 0.9928 变成 0.949）：100 轮后，它到最小值的距离不到普通 SGD 的五十分之一。重球法让两个方向恰好一样快，每轮都缩小到 $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$，速度取决于 $\sqrt\kappa$ 而不是 $\kappa$。作为对比，在这只碗里，普通梯度下降最好也只能取 $\alpha = 2/(\lambda_{\max} + \lambda_{\min})$，每轮缩小到 $(\kappa - 1)/(\kappa + 1)$：
+# 动量 0.9 用陡峭方向的速度（每轮倍数从 0.667 变成 0.949）换来了平坦方向的速度（从 0.9928 变成 0.949）：100 轮后，它到最小值的距离不到普通 SGD 的五十分之一。重球法让两个方向恰好一样快，每轮都缩小到 $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$，速度取决于 $\sqrt\kappa$ 而不是 $\kappa$。作为对比，在这只碗里，普通梯度下降最好也只能取 $\alpha = 2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$，每轮缩小到 $(\kappa - 1)/(\kappa + 1)$：
 
 # %%
 print(f"普通梯度下降的最好情况: 每轮 {(kappa - 1) / (kappa + 1):.4f}")
@@ -293,18 +293,18 @@ for factor in factors:
 linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="zh")
 
 # %% [markdown]
-# - **上限的一半**：$\alpha\lambda_{\max} = 1$，陡峭方向的因子是 0，第一轮就把陡峭方向的误差彻底消掉；剩下的就是平坦方向在对数坐标下那条缓慢下降的直线。
+# - **上限的一半**：$\alpha\lambda_{\mathrm{max}} = 1$，陡峭方向的因子是 0，第一轮就把陡峭方向的误差彻底消掉；剩下的就是平坦方向在对数坐标下那条缓慢下降的直线。
 # - **0.9 倍**：陡峭方向的误差每轮变号，但在缩小；平坦方向比 0.5 倍时快。
 # - **0.99 倍**：陡峭方向的因子是 0.98。参数每轮都在山谷两侧来回摆动，但损失是误差的平方，看不出摆动，只能看出它衰减得多慢。
 # - **1.01 倍**：因子是 1.02。发散也可以很慢：100 轮后损失只涨了五十倍左右，很容易误以为训练只是卡住了。
 # - **1.1 倍**：因子是 1.2，不到 30 轮损失就超过 $10^6$。
 #
-# 可见最好的学习率并不是最大的稳定学习率：陡峭方向希望 $\alpha$ 离上限远一些，平坦方向希望 $\alpha$ 大一些；两者之间最好的折中 $2/(\lambda_{\max} + \lambda_{\min})$ 仍然让平坦方向很慢。要解决这个问题，得靠动量，或者更好的办法：把碗变圆。
+# 可见最好的学习率并不是最大的稳定学习率：陡峭方向希望 $\alpha$ 离上限远一些，平坦方向希望 $\alpha$ 大一些；两者之间最好的折中 $2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$ 仍然让平坦方向很慢。要解决这个问题，得靠动量，或者更好的办法：把碗变圆。
 #
 # ## 小结 { #what-to-remember }
 #
 # - 线性模型的损失是一只碗，碗的轴就是海森矩阵的特征向量；条件数 $\kappa$ 是最陡与最平两个方向的曲率之比，衡量碗被拉得有多长。
-# - 陡峭方向把学习率限制在 $2/\lambda_{\max}$ 以内；平坦方向则决定了最后一段路要走多久。
+# - 陡峭方向把学习率限制在 $2/\lambda_{\mathrm{max}}$ 以内；平坦方向则决定了最后一段路要走多久。
 # - 动量能把平坦方向加速约 $1/(1 - \mu)$ 倍；Polyak 的重球法让收敛速度取决于 $\sqrt\kappa$ 而不是 $\kappa$。
 # - 忘记 `zero_grad()` 就是动量为 1 的 SGD：没有摩擦，也就不会收敛。
 # - 把 $x$ 中心化能让碗变圆，对每个优化器都有帮助；之后用 $b = b_c - w\bar{x}$ 把偏置换算回来。
@@ -313,7 +313,7 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="zh")
 #
 # ## 练习 { #exercises }
 #
-# **1.** 在 $\mu \in \{0.5, 0.55, \dots, 0.95\}$ 中，哪个动量能让 `lr=0.01` 的 SGD 用最少的轮数把损失降到 $10^{-6}$ 以下？把它和让平坦方向两个根重合的动量 $(1 - \sqrt{\alpha\lambda_{\min}})^2$ 比较一下。
+# **1.** 在 $\mu \in \{0.5, 0.55, \dots, 0.95\}$ 中，哪个动量能让 `lr=0.01` 的 SGD 用最少的轮数把损失降到 $10^{-6}$ 以下？把它和让平坦方向两个根重合的动量 $(1 - \sqrt{\alpha\lambda_{\mathrm{min}}})^2$ 比较一下。
 
 # %% [markdown] tags=["solution"]
 # 对每个动量运行一次训练，并传入回调函数：损失足够小时就让训练停下。记录下的损失个数就是所用的轮数。
@@ -340,7 +340,7 @@ print(f"平坦方向两个根重合时的动量: {critical:.4f}")
 assert abs(best - critical) < 0.05
 
 # %% [markdown] tags=["solution"]
-# 动量小于 $(1 - \sqrt{\alpha\lambda_{\min}})^2$ 时，平坦方向处于过阻尼状态，只能慢慢爬；大于它时，两个方向都在振荡，每轮缩小到 $\sqrt\mu$，$\mu$ 越大反而越慢。所以最好的 $\mu$ 就在两根重合的位置附近。
+# 动量小于 $(1 - \sqrt{\alpha\lambda_{\mathrm{min}}})^2$ 时，平坦方向处于过阻尼状态，只能慢慢爬；大于它时，两个方向都在振荡，每轮缩小到 $\sqrt\mu$，$\mu$ 越大反而越慢。所以最好的 $\mu$ 就在两根重合的位置附近。
 
 # %% [markdown]
 # **2.** 根据 $X_c^\top X_c = \begin{pmatrix} \sum x_c^2 & \sum x_c \\ \sum x_c & N \end{pmatrix}$，手算中心化后海森矩阵的条件数。
