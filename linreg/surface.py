@@ -54,6 +54,12 @@ def _one_feature(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     return x
 
 
+def _data(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`check_data`, and one feature and one target: the surface lives over (w, b)."""
+    x, y = check_data(x, y)
+    return _one_feature(x), _one_feature(y, "y")
+
+
 def _sum_or_mean(reduction: str) -> str:
     if check_reduction(reduction) == "none":
         raise LinregError("reduction 'none' gives no single loss to draw: use 'sum' or 'mean'")
@@ -119,9 +125,7 @@ def loss_grid(
         >>> loss_grid(x, y, torch.tensor([0.0, 2.0]), torch.tensor([0.0]))
         tensor([[56.,  0.]], dtype=torch.float64)
     """
-    x, y = check_data(x, y)
-    _one_feature(x)
-    _one_feature(y, "y")
+    x, y = _data(x, y)
     reduction = _sum_or_mean(reduction)
     for name, values in (("w", w), ("b", b)):
         if not isinstance(values, torch.Tensor) or values.ndim != 1 or values.numel() == 0:
@@ -184,9 +188,7 @@ def trajectory(
         >>> points[1].tolist()  # one step: w -= 0.01 * (-56), b -= 0.01 * (-24)
         [0.5600000023841858, 0.23999999463558197]
     """
-    x, y = check_data(x, y)
-    _one_feature(x)
-    _one_feature(y, "y")
+    x, y = _data(x, y)
     reduction = _sum_or_mean(reduction)
     if (
         not isinstance(start, Sequence)
@@ -296,8 +298,7 @@ def plot_surface(
 
     default_labels(lang)
     words = LABELS[lang]
-    x, y = check_data(x, y)
-    _one_feature(x)
+    x, y = _data(x, y)
     paths = dict(paths or {})
     for name, points in paths.items():
         if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2:
@@ -400,8 +401,7 @@ def plot_fits(
     from linreg.plot import _new_figure, default_labels
 
     labels = default_labels(lang)
-    x, y = check_data(x, y)
-    _one_feature(x)
+    x, y = _data(x, y)
     if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != 2:
         raise LinregError("points must be a tensor of shape (E + 1, 2), e.g. from trajectory")
     if not epochs:
