@@ -544,15 +544,38 @@ def _check_minibatches(out: dict[str, str]) -> None:
 
 
 def _check_pitfalls(out: dict[str, str]) -> None:
+    import inspect
+
+    def _torch_error(action) -> str:
+        """The message torch raises for `action`, as the page shows it."""
+        try:
+            action()
+        except RuntimeError as error:
+            return str(error)
+        raise AssertionError("no error")
+
+    def _printed(pattern: str, stdout: str) -> list[float]:
+        """The numbers of the one printed line that matches `pattern`."""
+        (match,) = re.finditer(pattern, stdout)
+        return [float(value) for value in match.groups()]
+
+    stdout = out["stdout"]
+    x, y = linreg.lesson_data()
     errors = [line.split(":")[0] for line in out["error"].splitlines()]
     assert errors == [
         "NameError",
         "LinregError",
+        "RuntimeError",
+        "RuntimeError",
         "TypeError",
         "RuntimeError",
         "RuntimeError",
         "DivergenceError",
     ]
+    # The intro's count is the number of pitfalls.
+    source = (notebooks.DOCS / "en" / "tutorials" / "06-pitfalls.py").read_text(encoding="utf-8")
+    assert len(re.findall(r"^# ## \d+\. ", source, re.M)) == 11
+    assert "# Eleven mistakes" in source
     assert "name 'criterion1' is not defined" in out["error"]
     assert "use y.reshape(-1, 1)" in out["error"]
     with warnings.catch_warnings(record=True) as caught:
@@ -561,8 +584,133 @@ def _check_pitfalls(out: dict[str, str]) -> None:
         torch.nn.MSELoss()(torch.zeros(3, 1), torch.zeros(3))
     for warning in caught:
         assert str(warning.message) in out["stderr"]
-    assert "loss with (3,) targets:   48.0" in out["stdout"]
-    assert "after two backward: 6.0" in out["stdout"]
+
+    # 3. Perfect predictions against flat targets: every pair, (3, 3).
+    y_flat = y.flatten()
+    assert f"loss with (3,) targets:   {((y - y_flat) ** 2).sum().item()}" in stdout
+    # The broadcast loss is N·Σ(ŷ_i − ȳ)² + N·Σ(y_j − ȳ)²: least squares against ȳ.
+    mean = y_flat.mean()
+    w, b = linreg.fit_closed_form(x, torch.full_like(y, mean.item()))
+    assert _printed(r"learned: w = (\S+), b = (\S+)\n", stdout) == pytest.approx(
+        [w.item(), b.item()], abs=1e-4
+    )
+    assert f"mean of the targets: {mean.item():.4f}" in stdout
+    spread = ((y_flat - mean) ** 2).sum().item()
+    assert (spread, 3 * spread) == (8.0, 24.0)  # the prose: 8, counted three times
+    assert f"loss it cannot get below: {3 * spread:.4f}" in stdout
+
+    assert "after two backward: 6.0" in stdout
+
+    # 5. The in-place update, refused; the same descent under no_grad, as SGD does it.
+    def update_leaf() -> None:
+        w = torch.tensor(1.0, requires_grad=True)
+        with torch.no_grad():
+            g = torch.tensor(1.0)
+        w -= g
+
+    assert _torch_error(update_leaf) in out["error"]
+    model = linreg.LinearModel()
+    with torch.no_grad():
+        model.linear.weight.fill_(1.0)
+        model.linear.bias.fill_(0.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1000)
+    assert _printed(r"\nw = (\S+), b = (\S+)\n", stdout) == pytest.approx(
+        [run.weight.item(), run.bias.item()], abs=2e-4
+    )
+
+    # 6. backward twice: torch's message; with retain_graph, the same loss and step each time.
+    def backward_twice() -> None:
+        loss = (torch.ones(2, requires_grad=True).exp()).sum()
+        loss.backward()
+        loss.backward()
+
+    assert _torch_error(backward_twice) in out["error"]
+    first = _lesson(epochs=1)
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    loss = torch.nn.MSELoss(reduction="sum")(model(x), y)
+    (grad,) = torch.autograd.grad(loss, model.linear.weight)
+    w0 = model.linear.weight.item()
+    for epoch in range(3):
+        w_after = w0 - (epoch + 1) * 0.01 * grad.item()
+        line = f"epoch {epoch}  loss {first.losses[0]:.4f}  w after the step {w_after:.4f}"
+        assert line in stdout
+    assert "epoch 1  loss" in stdout  # the failing loop printed its second epoch first
+
+    # 7. Nodes and saved tensors of one graph, counted another way than the page's walk.
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    packed = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        loss = torch.nn.MSELoss(reduction="sum")(model(x), y)
+    names = []
+    node = loss.grad_fn
+    frontier = [node]
+    while frontier:
+        node = frontier.pop()
+        if node is not None and type(node).__name__ not in names:
+            names.append(type(node).__name__)
+            frontier.extend(parent for parent, _ in node.next_functions)
+    new_per_epoch = len(names) - 1  # AccumulateGrad, once per leaf, is shared
+    assert new_per_epoch == 3  # the prose: three new nodes per epoch, two shared leaves
+    leaves = len(list(model.parameters()))
+    assert leaves == 2
+    rows = [(10, 3 * 10 + 2, 0, "loss"), (100, 3 * 100 + 2, 0, "loss")]
+    rows += [(100, 0, 0, "loss.item()"), (100, 302, 100 * len(packed), "loss, no backward")]
+    for epochs, nodes, saved, what in rows:
+        assert f"{epochs:>6}{nodes:>12}{saved:>15}  {what}" in stdout
+
+    # 8. LBFGS: step() returns the loss before the step.
+    assert inspect.signature(torch.optim.LBFGS).parameters["max_iter"].default == 20
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = torch.optim.LBFGS(model.parameters())
+    lbfgs = linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1)
+    with torch.no_grad():
+        after = torch.nn.MSELoss(reduction="sum")(model(x), y).item()
+    assert f"step 0: step() returned {lbfgs.losses[0]:.6f}, loss after the step {after:.6f}" in (
+        stdout
+    )
+    assert lbfgs.losses[0] == first.losses[0]
+
+    # 10. .data hides the change from autograd; prediction of a model trained 1000 epochs.
+    assert "gradient after changing .data: tensor([0., 0.])" in stdout
+    a = torch.tensor([1.0, 2.0])
+    assert (a.sigmoid() * (1 - a.sigmoid())).min().item() > 0  # the right gradient
+    trained = _lesson(epochs=1000)
+    prediction = 4 * trained.weight.item() + trained.bias.item()
+    assert f"tensor([[{prediction:.4f}]]) False {prediction:.4f}" in stdout
+
+    # 11. Above the bound: the loss grows every epoch until linreg stops it.
+    bound = linreg.stable_lr(x, "sum")
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.2 * bound)
+    with pytest.raises(linreg.DivergenceError) as diverged:
+        linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1000)
+    for epoch, value in enumerate(diverged.value.history.losses[:8]):
+        assert f"epoch {epoch}  loss {value:12.2f}" in stdout
+    assert str(diverged.value) in out["error"]
+
+    # Exercises.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the (3, 1) against (3,) warning, expected here
+        mse = torch.nn.MSELoss()(torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([1.0, 2.0, 3.0]))
+    assert f"by hand: {mse.item():.4f}   broadcast in torch: {mse.item():.4f}" in stdout
+    lesson = _lesson()
+    start, end = lesson.losses[0], lesson.losses[-1]
+    assert f"buggy: loss {start:.4f} -> {start:.4f}, parameters moved: False" in stdout
+    assert f"fixed: loss {start:.4f} -> {end:.4f}, parameters moved: True" in stdout
+    x4 = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    y4_mean = (3 * x4 + 1).mean()
+    w4, b4 = linreg.fit_closed_form(x4, torch.full_like(x4, y4_mean.item()))
+    learned = _printed(r"learned: w = (\S+), b = (\S+);  mean of y: (\S+)\n", stdout)
+    assert learned == pytest.approx([w4.item(), b4.item(), y4_mean.item()], abs=1e-4)
+    expected = [round(v, 6) for v in [lesson.weight.item(), lesson.bias.item()]]
+    assert f"by hand (w, b): {expected}" in stdout
+    assert f"SGD     (w, b): {expected}" in stdout
+    assert "allclose: True" in stdout
 
 
 CHECKS = {
