@@ -183,8 +183,9 @@ print(
 
 # %% [markdown]
 # At the end of every epoch `RandomSampler` draws one more permutation and uses none of
-# it (the code is written for samplers asked for more than one epoch's worth of
-# samples). Its second epoch is therefore the generator's third permutation, not its
+# it: its last line serves the leftover samples when it is asked for more samples than
+# the data holds (`num_samples`), and it draws a permutation even when nothing is left
+# over. Its second epoch is therefore the generator's third permutation, not its
 # second. The batches are just as random; they are only not the same as (b)'s, so
 # `linreg.train` matches (c) for one epoch and (b) for any number of epochs.
 #
@@ -235,7 +236,7 @@ print(f"best possible loss (closed form): {best_loss:.3g}")
 # holds one value per update, so every 16th value (or 500th) is the loss at the end of
 # an epoch.
 
-# %% alt="Full-data loss against epoch on a logarithmic scale, all three runs starting from the same loss: batch 1 reaches the noise floor within the first epoch, batch 32 descends steadily to far below full batch, which hardly moves."
+# %% alt="Full-data loss against epoch on a logarithmic scale, all three runs starting from the same loss: batch 1 reaches the bottom, near the smallest possible loss, within the first epoch, batch 32 descends steadily to far below full batch, which hardly moves."
 per_epoch = {}
 for name, run in runs.items():
     updates_per_epoch = len(run.step_losses) // epochs
@@ -276,9 +277,11 @@ for name in ["batch 32", "batch 1"]:
 # In its last epoch batch 32 is still descending: its loss falls from the top of that
 # range to the bottom. Batch 1 reached the bottom in its first epoch and has wandered
 # since, up to 40 % above the best possible loss, each single-sample step kicking it
-# around a little. A smaller learning rate late in training would let it settle. So the trade is cheap, noisy steps against expensive,
-# exact ones. On large data the cheap steps win by a wide margin, which is why nearly
-# all deep learning trains on minibatches.
+# around a little. A smaller learning rate late in training would let it settle.
+#
+# So the trade is cheap, noisy steps against expensive, exact ones. On large data the
+# cheap steps win by a wide margin, which is why nearly all deep learning trains on
+# minibatches.
 #
 # ## One learning rate for every batch size?
 #
@@ -316,7 +319,7 @@ for size in [1, 32, 500]:
     print(f"{size:>10}{mean_off:>13.3f}{spread:>9.3f}{spread * size**0.5:>11.2f}")
 
 # %% [markdown]
-# Both columns are relative to the length of the full gradient. The mean of the 200
+# All three columns are relative to the length of the full gradient. The mean of the 200
 # batch gradients lands near the full gradient at every size (an average of 200 noisy
 # draws is itself a little noisy). The spread is almost twice the gradient itself for
 # single samples and about a third of it for batches of 32: spread·√B stays near 1.8.
@@ -408,8 +411,8 @@ assert lengths == [updates, updates_drop_last] == [16, 15]
 # how many samples each epoch leaves out.
 
 # %% [markdown] tags=["solution"]
-# Stop the slices at the last multiple of the batch size. The 20 samples left out
-# change from epoch to epoch, because the permutation does:
+# Stop the slices at the last multiple of the batch size. Which 20 samples are left
+# out depends on the epoch's permutation:
 
 # %% tags=["solution"]
 model, optimizer = start()
@@ -479,10 +482,11 @@ print("below 0.001 at batch 1:", below[1], "; at batch 32:", below[32])
 assert below == {1: [0.03], 32: [0.3]}
 
 # %% [markdown] tags=["solution"]
-# No single value works for both. At batch size 1, `lr=0.3` is too noisy (each step
-# jumps by a large fraction of a single sample's gradient) and `lr=0.003` too slow; at
-# batch size 32, one epoch is only 16 updates, and only the largest learning rate gets
-# there in so few steps.
+# No single value works for both. At batch size 1, `lr=0.3` is too noisy: every step
+# is 0.3 times one sample's gradient, and those scatter by about twice the full
+# gradient's length (the table above). `lr=0.003` is too slow. At batch size 32 one
+# epoch is only 16 updates, and only the largest learning rate gets there in so few
+# steps, while it is still well below the stable bound of full batch.
 
 # %% [markdown]
 # Next: [pitfalls](06-pitfalls.md).
