@@ -681,3 +681,27 @@ def test_page_opened_from_a_search_result_highlights_the_query(browser: SiteBrow
         )
     assert log.external == log.failed == log.console == []
     assert "学习率" in marked
+
+
+@pytest.mark.parametrize("path", TUTORIALS)
+def test_solutions_open_and_close(browser: SiteBrowser, path: str) -> None:
+    with browser.context() as (page, log):
+        browser.open(page, path)
+        solutions = page.locator("article details.success")
+        assert solutions.count() >= 3
+        for index in range(solutions.count()):
+            solution = solutions.nth(index)
+            code = solution.locator("pre").first
+            assert not code.is_visible(), "a solution is open before the reader opens it"
+            solution.locator("summary").click()
+            code.wait_for(state="visible")
+            assert solution.evaluate("details => details.open")
+            solution.locator("summary").click()
+            code.wait_for(state="hidden")
+            assert not solution.evaluate("details => details.open")
+        # The keyboard opens one too: Tab to its summary, then Enter.
+        first = solutions.first.locator("summary")
+        first.focus()
+        page.keyboard.press("Enter")
+        solutions.first.locator("pre").first.wait_for(state="visible")
+    assert log.external == log.failed == log.console == []

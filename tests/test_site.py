@@ -196,6 +196,40 @@ def test_tutorials_show_every_figure(site: Path, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+def test_tutorial_figures_load_lazily(site: Path, lang: str) -> None:
+    # A figure is fetched as the reader nears it: a first visit pays for the top of the page.
+    for source in sources(lang):
+        text = (site / lang / "tutorials" / source.stem / "index.html").read_text("utf-8")
+        figures = re.findall(r'<img\b[^>]*src="\.\./img/[^>]*>', text)
+        assert figures, source
+        assert all('loading="lazy"' in tag for tag in figures), source
+
+
+SOLUTION_TITLE = {"en": "Solution", "zh": "参考答案"}
+EXERCISES = {"en": "Exercises", "zh": "练习"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_tutorial_ends_with_exercises_and_folded_executed_solutions(
+    site: Path, lang: str
+) -> None:
+    for source in sources(lang):
+        text = (site / lang / "tutorials" / source.stem / "index.html").read_text("utf-8")
+        heading = re.search(r'<h2 id="exercises">(.*?)<a', text, re.S)
+        assert heading, f"{source}: no Exercises heading (id 'exercises')"
+        assert heading.group(1).strip() == EXERCISES[lang], source
+        after = text[heading.end() :]
+        assert "<h2" not in after, f"{source}: the exercises are not the last section"
+        solutions = re.findall(r'<details class="success">(.*?)</details>', after, re.S)
+        assert 3 <= len(solutions) <= 5, f"{source}: {len(solutions)} solutions"
+        for solution in solutions:
+            assert f"<summary>{SOLUTION_TITLE[lang]}</summary>" in solution, source
+            # Executed at build: its code is shown with what it printed.
+            assert 'class="language-python' in solution, source
+            assert "nb-output" in solution, f"{source}: a solution shows no output"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_images_say_their_size(site: Path, lang: str) -> None:
     # width and height reserve the image's place before it loads: nothing below it jumps.
     found = 0

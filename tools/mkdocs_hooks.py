@@ -96,10 +96,11 @@ def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: File
 
 _TABLE_CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"[^\W\d_]")  # a letter, of any script
 
 
 def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
-    """Fail the build on a table cell that shows nan or inf.
+    """Fail the build on a table cell whose number is nan or inf.
 
     The tables of the annotation pages are printed by code at build (markdown-exec):
     a cell there is a result or a check, and nan or inf would check nothing. (A
@@ -107,7 +108,9 @@ def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) ->
     """
     for cell in _TABLE_CELL.findall(html):
         text = _TAG.sub("", cell)
-        if notebooks.NON_FINITE.search(text):
+        # A cell of numbers (not prose that names NaN, as a docstring's "Raises" may).
+        rest = notebooks.NON_FINITE.sub("", text)
+        if rest != text and not _WORD.search(rest):
             raise PluginError(
                 f"{page.file.src_uri}: a table shows {text.strip()!r}: a number a page "
                 "presents as a result or a check must be finite"

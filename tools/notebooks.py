@@ -277,9 +277,12 @@ def _render_output(output: Any, cell: Any, name: str, page: Page) -> list[str]:
         file_name = f"{name}.png"
         png = page.images[file_name] = base64.b64decode(data["image/png"])  # compacted when cached
         alt = cell.metadata["alt"].replace("]", "\\]")
-        # Its size in the page before it loads: the text below does not jump (no layout shift).
+        # Its size in the page before it loads: the text below does not jump (no layout
+        # shift). Loaded lazily: the browser fetches a figure as the reader nears it, so a
+        # page of many figures costs a first visit only those near the top.
         width, height = Image.open(io.BytesIO(png)).size
-        return [f'![{alt}](img/{file_name}){{ .nb-figure width="{width}" height="{height}" }}']
+        size = f'width="{width}" height="{height}"'
+        return [f'![{alt}](img/{file_name}){{ .nb-figure {size} loading="lazy" }}']
     if "text/markdown" in data:
         return [data["text/markdown"]]
     if "text/plain" in data:
