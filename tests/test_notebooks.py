@@ -234,7 +234,7 @@ def _check_minibatches(out: dict[str, str]) -> None:
     _check_gradient_noise(out["stdout"], x, y)
 
     # Exercises 1 to 3.
-    assert f"updates per epoch: {math.ceil(n / 32)} ; with drop_last=True: {n // 32}" in stdout
+    assert f"updates per epoch: {math.ceil(n / 32)} ; drop_last=True: {n // 32}" in stdout
     assert f"updates: {5 * (n // 32)} ; samples left out per epoch: {[n % 32] * 5}" in stdout
     model, optimizer = _minibatch_start()
     generator = torch.Generator().manual_seed(0)
@@ -255,7 +255,7 @@ def _check_minibatches(out: dict[str, str]) -> None:
     for size in below:
         for lr in [0.3, 0.03, 0.003]:
             loss = _minibatch_run(size, lr, epochs=1).final_loss
-            assert f"batch {size:>2}, lr={lr:<6} full-data loss {loss:.3g}" in stdout
+            assert f"batch {size:>2}, lr={lr:<6} final loss {loss:.3g}" in stdout
             if loss < 0.001:
                 below[size].append(lr)
     assert f"below 0.001 at batch 1: {below[1]} ; at batch 32: {below[32]}" in stdout

@@ -31,7 +31,12 @@ import math
 import time
 
 import torch
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    TensorDataset,
+)
 
 import linreg
 
@@ -269,7 +274,8 @@ linreg.plot_comparison(
 
 # %%
 for name in ["batch 32", "batch 1"]:
-    last_epoch = runs[name].full_losses[-len(runs[name].step_losses) // epochs :]
+    run = runs[name]
+    last_epoch = run.full_losses[-len(run.step_losses) // epochs :]
     low, high = min(last_epoch), max(last_epoch)
     print(f"{name}, last epoch: full-data loss from {low:.3g} to {high:.3g}")
 
@@ -301,7 +307,8 @@ def gradient(index):
     """The gradient (w1, w2, b) of the batch loss of the rows `index`."""
     model.zero_grad()
     criterion(model(x[index]), y[index]).backward()
-    return torch.cat([model.linear.weight.grad.flatten(), model.linear.bias.grad])
+    weight, bias = model.linear.weight.grad, model.linear.bias.grad
+    return torch.cat([weight.flatten(), bias])
 
 
 full = gradient(torch.arange(len(x)))
@@ -316,7 +323,8 @@ for size in [1, 32, 500]:
     )
     mean_off = (draws.mean(dim=0) - full).norm() / full.norm()
     spread = (draws - full).norm(dim=1).pow(2).mean().sqrt() / full.norm()
-    print(f"{size:>10}{mean_off:>13.3f}{spread:>9.3f}{spread * size**0.5:>11.2f}")
+    scaled = spread * size**0.5
+    print(f"{size:>10}{mean_off:>13.3f}{spread:>9.3f}{scaled:>11.2f}")
 
 # %% [markdown]
 # All three columns are relative to the length of the full gradient. The mean of the 200
@@ -363,7 +371,7 @@ for i in range(0, len(x_big), 1024):
 seconds["randperm and slices"] = time.perf_counter() - start_time
 
 for name, value in seconds.items():
-    print(f"{name:<26}{value * 1000:8.1f} ms")
+    print(f"{value * 1000:7.1f} ms  {name}")
 
 # %% [markdown]
 # The `BatchSampler` path saves the per-sample calls; it still hands out each batch as
@@ -402,7 +410,7 @@ lengths = [
     len(DataLoader(dataset, batch_size=32, drop_last=drop_last))
     for drop_last in [False, True]
 ]
-print("updates per epoch:", updates, "; with drop_last=True:", updates_drop_last)
+print("updates per epoch:", updates, "; drop_last=True:", updates_drop_last)
 assert lengths == [updates, updates_drop_last] == [16, 15]
 
 # %% [markdown]
@@ -475,7 +483,7 @@ for size in [1, 32]:
     for lr in learning_rates:
         model, optimizer = start(lr)
         run = linreg.train(model, x, y, criterion, optimizer, 1, size, seed=0)
-        print(f"batch {size:>2}, lr={lr:<6} full-data loss {run.final_loss:.3g}")
+        print(f"batch {size:>2}, lr={lr:<6} final loss {run.final_loss:.3g}")
         if run.final_loss < 0.001:
             below[size].append(lr)
 print("below 0.001 at batch 1:", below[1], "; at batch 32:", below[32])

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 小批量 { #minibatches }
 #
-# 前面几篇里，每次更新都要用上全部数据，这叫**全批量**梯度下降。三个点的时候这不算什么；可要是有一百万个样本，每走一步都得把一百万个样本读一遍。**小批量**是从数据里随机抽出的一小部分样本。每次更新只在一个小批量上计算损失和梯度，这样遍历一遍数据（一轮，epoch）就能做很多次便宜的更新，而不是一次昂贵的更新。
+# 前面几篇里，每次更新都要用上全部数据，这叫**全批量**梯度下降。三个点的时候这不算什么；可要是有一百万个样本，每走一步都得把一百万个样本读一遍。**小批量**是从数据里随机抽出的一小部分样本。每次更新只在一个小批量上计算损失和梯度，这样遍历一遍数据，也就是一轮（epoch），就能做很多次便宜的更新，而不是一次昂贵的更新。
 #
 # ## 含两个特征的数据 { #data-with-two-features }
 #
@@ -24,7 +24,12 @@ import math
 import time
 
 import torch
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    TensorDataset,
+)
 
 import linreg
 
@@ -52,7 +57,7 @@ sizes = [
     len(x_batch)
     for x_batch, y_batch in linreg.minibatches(x, y, 32, generator=generator)
 ]
-print(len(sizes), "个小批量，大小依次为:", sizes[:3], "...", sizes[-2:])
+print(len(sizes), "个小批量，大小:", sizes[:3], "...", sizes[-2:])
 
 # %% [markdown]
 # ## 用纯 PyTorch 写出小批量循环 { #the-minibatch-loop-in-plain-pytorch }
@@ -64,14 +69,14 @@ epochs, batch_size = 5, 32
 
 
 def start(lr=0.03):
-    """每次训练都用相同的初始权重，并新建一个 SGD 优化器。"""
+    """相同的初始权重，新建的 SGD 优化器。"""
     torch.manual_seed(0)
     model = linreg.LinearModel(in_features=2)
     return model, torch.optim.SGD(model.parameters(), lr=lr)
 
 
 def one_epoch(model, optimizer, batches):
-    """对每个小批量做一次第 2 篇里的更新，返回各小批量的损失。"""
+    """每个小批量做一次第 2 篇的更新，返回各小批量的损失。"""
     batch_losses = []
     for x_batch, y_batch in batches:
         loss = criterion(model(x_batch), y_batch)
@@ -83,7 +88,7 @@ def one_epoch(model, optimizer, batches):
 
 
 def full_loss(model):
-    """模型在全部 500 个样本上的损失，也就是模型到底好不好。"""
+    """全部 500 个样本上的损失：模型到底好不好。"""
     with torch.no_grad():
         return criterion(model(x), y).item()
 
@@ -96,7 +101,7 @@ model, optimizer = start()
 loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
 for epoch in range(epochs):
     one_epoch(model, optimizer, loader)
-    print(f"第 {epoch + 1} 轮: 全体数据上的损失 {full_loss(model):.4g}")
+    print(f"第 {epoch + 1} 轮: 全体数据损失 {full_loss(model):.4g}")
 
 # %% [markdown]
 # **(b) 随机排列加切片**：数据已经是内存里的张量时，这是最快的写法。每轮调用一次 `torch.randperm`，之后每个小批量只需一次索引。给随机数生成器固定一个种子，顺序就可以复现。
@@ -112,7 +117,7 @@ for epoch in range(epochs):
         for i in range(0, len(x), batch_size)
     ]
     step_losses += one_epoch(model, optimizer, batches)
-print(f"共 {len(step_losses)} 次更新，全体数据上的损失 {full_loss(model):.4g}")
+print(f"{len(step_losses)} 次更新，全体数据损失 {full_loss(model):.4g}")
 
 # %% [markdown]
 # `linreg.train(..., batch_size=32, seed=0)` 用一次调用完成的正是这个循环：它用以 `seed` 为种子的生成器每轮调用一次 `torch.randperm`，再按排列切片。因此它和 (b) 逐位（bit for bit）一致，每个小批量的损失和最终的权重都分毫不差：
@@ -226,12 +231,15 @@ linreg.plot_comparison(
 
 # %%
 for name in ["小批量 32", "小批量 1"]:
-    last_epoch = runs[name].full_losses[-len(runs[name].step_losses) // epochs :]
+    run = runs[name]
+    last_epoch = run.full_losses[-len(run.step_losses) // epochs :]
     low, high = min(last_epoch), max(last_epoch)
-    print(f"{name}，最后一轮: 全体数据上的损失在 {low:.3g} 到 {high:.3g} 之间")
+    print(f"{name}，最后一轮: 全体数据损失 {low:.3g} 到 {high:.3g}")
 
 # %% [markdown]
-# 最后一轮里，小批量 32 仍在下降，损失从这个范围的上端一路降到下端。小批量 1 在第一轮就到了谷底，此后一直在附近徘徊，最多比可能达到的最小损失高出 40%：每一步只看一个样本，每一步都把它往旁边推一下。训练后期把学习率调小，它就能稳定下来。所以这是一种取舍：一边是便宜但带噪声的步子，一边是昂贵但精确的步子。数据量大的时候，便宜的步子优势明显，这正是深度学习几乎都用小批量训练的原因。
+# 最后一轮里，小批量 32 仍在下降，损失从这个范围的上端一路降到下端。小批量 1 在第一轮就到了谷底，此后一直在附近徘徊，最多比可能达到的最小损失高出 40%：每一步只看一个样本，每一步都把它往旁边推一下。训练后期把学习率调小，它就能稳定下来。
+#
+# 所以这是一种取舍：一边是便宜但带噪声的步子，一边是昂贵但精确的步子。数据量大的时候，便宜的步子优势明显，这正是深度学习几乎都用小批量训练的原因。
 #
 # ## 一个学习率适用于所有批量大小吗？ { #one-learning-rate-for-every-batch-size }
 #
@@ -242,15 +250,16 @@ model, optimizer = start()
 
 
 def gradient(index):
-    """由 `index` 指定的那些行组成的小批量，其损失对 (w1, w2, b) 的梯度。"""
+    """`index` 这些行组成的小批量，其损失对 (w1, w2, b) 的梯度。"""
     model.zero_grad()
     criterion(model(x[index]), y[index]).backward()
-    return torch.cat([model.linear.weight.grad.flatten(), model.linear.bias.grad])
+    weight, bias = model.linear.weight.grad, model.linear.bias.grad
+    return torch.cat([weight.flatten(), bias])
 
 
 full = gradient(torch.arange(len(x)))
 generator = torch.Generator().manual_seed(0)
-print(f"{'批量大小':>8}{'平均值偏差':>9}{'离散度':>8}{'离散度·√B':>10}")
+print(f"{'批量大小':>6}{'平均值偏差':>8}{'离散度':>6}{'离散度·√B':>8}")
 for size in [1, 32, 500]:
     draws = torch.stack(
         [
@@ -260,7 +269,8 @@ for size in [1, 32, 500]:
     )
     mean_off = (draws.mean(dim=0) - full).norm() / full.norm()
     spread = (draws - full).norm(dim=1).pow(2).mean().sqrt() / full.norm()
-    print(f"{size:>10}{mean_off:>13.3f}{spread:>9.3f}{spread * size**0.5:>11.2f}")
+    scaled = spread * size**0.5
+    print(f"{size:>10}{mean_off:>13.3f}{spread:>9.3f}{scaled:>11.2f}")
 
 # %% [markdown]
 # 表中三列都以全梯度的长度为单位。无论批量多大，200 个小批量梯度的平均值都落在全梯度附近（200 个带噪声的样本取平均，本身也还带一点噪声）。离散度则不同：单个样本时，它几乎是梯度本身长度的两倍；批量为 32 时，只有三分之一左右。离散度·√B 始终在 1.8 上下。（准确地说，不放回地抽取小批量时，方差是 $\sigma^2/B$ 再乘以 $(N-B)/(N-1)$，所以 $B = N = 500$ 时方差为零，剩下的只是舍入误差。）
@@ -269,7 +279,7 @@ for size in [1, 32, 500]:
 #
 # ## DataLoader，以及内存中张量的更快做法 { #dataloader-and-faster-ways-for-tensors-in-memory }
 #
-# `DataLoader` 很通用：能从磁盘读数据、解码图片、启动多个工作进程。可对已经在内存里的张量来说，这份通用是要花时间的：默认情况下，它组装每个小批量时都是一个样本一个样本地取，再把它们堆叠起来。下面用 10 万行数据、批量大小 1024，分别按 (a)、(c)、(b) 三种方式跑一轮，*只计分批*，不训练。时间是在构建本页的机器上测的，每次运行都会有出入：
+# `DataLoader` 很通用：能从磁盘读数据、解码图片、启动多个工作进程。可对已经在内存里的张量来说，这份通用是要花时间的：默认情况下，它组装每个小批量时都是一个样本一个样本地取，再把它们堆叠起来。下面用 10 万行数据、批量大小 1024，分别按 (a)、(c)、(b) 三种方式把数据分批走一轮，只分批，不训练。时间是在构建本页的机器上测的，每次运行都会有出入：
 
 # %% tags=["varies"]
 x_big, y_big = linreg.synthetic_data([2.0, -3.4], 4.2, n=100_000, seed=1)
@@ -294,7 +304,7 @@ for i in range(0, len(x_big), 1024):
 seconds["randperm 加切片"] = time.perf_counter() - start_time
 
 for name, value in seconds.items():
-    print(f"{name:<26}{value * 1000:8.1f} 毫秒")
+    print(f"{value * 1000:7.1f} 毫秒  {name}")
 
 # %% [markdown]
 # `BatchSampler` 这条路省掉了逐个样本的调用，但它交出的每个小批量仍是一个装着 1024 个整数的 Python 列表，还得再转换回索引张量。随机排列和它的切片则从头到尾都留在 torch 里。数据放不进内存，或者需要逐个样本做处理时，用 `DataLoader`；张量已经在内存里的话，对随机排列切片就够了，`linreg.train` 用的也正是这种做法。
@@ -322,7 +332,7 @@ lengths = [
     len(DataLoader(dataset, batch_size=32, drop_last=drop_last))
     for drop_last in [False, True]
 ]
-print("每轮更新次数:", updates, "；drop_last=True 时:", updates_drop_last)
+print("每轮更新次数:", updates, "；drop_last=True:", updates_drop_last)
 assert lengths == [updates, updates_drop_last] == [16, 15]
 
 # %% [markdown]
@@ -345,7 +355,7 @@ for epoch in range(epochs):
     updates += len(one_epoch(model, optimizer, batches))
     left_out.append(len(x) - end)
 print("更新次数:", updates, "；每轮漏掉的样本数:", left_out)
-print(f"全体数据上的损失: {full_loss(model):.4g}")
+print(f"全体数据损失: {full_loss(model):.4g}")
 assert updates == epochs * (len(x) // batch_size) == 75
 
 # %% [markdown]
@@ -386,7 +396,7 @@ for size in [1, 32]:
     for lr in learning_rates:
         model, optimizer = start(lr)
         run = linreg.train(model, x, y, criterion, optimizer, 1, size, seed=0)
-        print(f"小批量 {size:>2}，lr={lr:<6} 全体数据上的损失 {run.final_loss:.3g}")
+        print(f"批量 {size:>2}，lr={lr:<6} 最终损失 {run.final_loss:.3g}")
         if run.final_loss < 0.001:
             below[size].append(lr)
 print("低于 0.001 的，批量 1:", below[1], "；批量 32:", below[32])
