@@ -199,9 +199,10 @@ print(
 # Three runs from the same initial weights, 5 epochs each, SGD with `lr=0.03`: the whole
 # data per update, batches of 32, and batches of a single sample (the original
 # "stochastic" gradient descent). A batch loss only tells how the model does on that
-# batch, so with `full_loss_every="update"` `linreg.train` also records the loss on
-# all the data after every update, in `history.full_losses`; `history.final_loss` is
-# the last of them, the loss of the trained model.
+# batch. So `linreg.train` also records the loss on all the data, computed under
+# `torch.no_grad()`, in `history.full_losses`: after every epoch by default, and after
+# every update with `full_loss_every="update"`. `history.final_loss` is the last of
+# them, the loss of the trained model.
 
 # %%
 settings = {"full batch": None, "batch 32": 32, "batch 1": 1}
