@@ -188,9 +188,9 @@ print(
 
 # %% [markdown]
 # At the end of every epoch `RandomSampler` draws one more permutation and uses none of
-# it: its last line serves the leftover samples when it is asked for more samples than
-# the data holds (`num_samples`), and it draws a permutation even when nothing is left
-# over. Its second epoch is therefore the generator's third permutation, not its
+# it. Its last line serves the part of `num_samples` (how many samples it was asked
+# for) that is not a whole multiple of the data size, and it draws a permutation even
+# when that part is empty. Its second epoch is therefore the generator's third permutation, not its
 # second. The batches are just as random; they are only not the same as (b)'s, so
 # `linreg.train` matches (c) for one epoch and (b) for any number of epochs.
 #
