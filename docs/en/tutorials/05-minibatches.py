@@ -210,15 +210,8 @@ runs = {}
 for name, size in settings.items():
     model, optimizer = start()
     runs[name] = linreg.train(
-        model,
-        x,
-        y,
-        criterion,
-        optimizer,
-        epochs,
-        size,
-        seed=0,
-        full_loss_every="update",
+        model, x, y, criterion, optimizer, epochs, size,
+        seed=0, full_loss_every="update",
     )
 
 header = ["run", "updates", "final loss", "w1", "w2", "b"]

@@ -177,15 +177,8 @@ runs = {}
 for name, size in settings.items():
     model, optimizer = start()
     runs[name] = linreg.train(
-        model,
-        x,
-        y,
-        criterion,
-        optimizer,
-        epochs,
-        size,
-        seed=0,
-        full_loss_every="update",
+        model, x, y, criterion, optimizer, epochs, size,
+        seed=0, full_loss_every="update",
     )
 
 header = ["训练方式", "更新次数", "最终损失", "w1", "w2", "b"]
