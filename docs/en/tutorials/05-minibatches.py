@@ -384,7 +384,9 @@ for name, value in seconds.items():
 #   all the data under `torch.no_grad()`.
 # - `reduction="mean"` keeps the gradient's expectation independent of the batch size,
 #   not its noise: the spread shrinks like $1/\sqrt{B}$.
-# - Minibatches win per epoch, full batch wins per update; small batches are noisy.
+# - Per epoch, minibatches win by far. Per update, full batch is at best a little ahead
+#   while the gradient is large, and the smaller the batch, the more it wanders near
+#   the minimum.
 #
 # ## Exercises
 #
