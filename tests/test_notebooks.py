@@ -96,10 +96,98 @@ def test_tutorial_outputs(tutorial: tuple[str, dict[str, str]]) -> None:
 
 
 def _check_gradient_descent(out: dict[str, str]) -> None:
-    assert "same as by hand: True True" in out["stdout"]
-    w, b = linreg.fit_closed_form(*linreg.lesson_data())
-    assert f"closed form: w = {w.item():.4f}, b = {abs(b.item()):.4f}" in out["stdout"]
+    stdout = out["stdout"]
+
+    def shown(pattern: str) -> list[float]:
+        """The numbers a line of the page printed, read by the groups of `pattern`."""
+        match = re.search(pattern, stdout)
+        assert match, f"not printed: {pattern}"
+        return [float(group) for group in match.groups()]
+
+    def close(printed: float, value: float, decimals: int) -> bool:
+        """`printed` is `value` rounded to `decimals` (float32 on the page, float64 here)."""
+        return abs(printed - value) <= 0.5 * 10**-decimals + 1e-6
+
+    # The oracle: the same descent in matrix form and float64, θ ← θ − lr·(Hθ − 2Xᵀy).
+    x, y = linreg.lesson_data()
+    design = torch.cat([x, torch.ones(3, 1)], dim=1).double()  # (3, 2)
+    target = y.double().flatten()
+
+    def gradient(theta: torch.Tensor) -> torch.Tensor:
+        return 2 * design.T @ (design @ theta - target)
+
+    def loss(theta: torch.Tensor) -> float:
+        return ((design @ theta - target) ** 2).sum().item()
+
+    start = torch.tensor([0.5, 0.0], dtype=torch.float64)
+    grad = gradient(start)
+    assert f"loss = {loss(start):.4f}" in stdout
+    assert f"dL/dw = {grad[0]:.4f}, dL/db = {grad[1]:.4f}" in stdout
+    assert "same as by hand: True True" in stdout
+    assert f"loss: {loss(start):.4f} -> {loss(start - 0.01 * grad):.4f}" in stdout
+
+    path = [start]
+    for _ in range(100):
+        path.append(path[-1] - 0.01 * gradient(path[-1]))
+    w, b = path[-1].tolist()
+    printed_w, printed_b = shown(r"after 100 epochs: w = (\S+), b = (\S+),")
+    assert close(printed_w, w, 4)
+    assert close(printed_b, b, 4)
+    biases = [theta[1].item() for theta in path[1:]]
+    peak = max(range(100), key=biases.__getitem__)
+    epoch, largest = shown(r"b was largest after (\d+) epochs: (\S+)")
+    assert epoch == peak + 1
+    assert close(largest, biases[peak], 4)
     assert out["images"] == 1
+
+    # The closed form, three ways; b printed as computed, its rounding error visible.
+    design32 = design.float()
+    theta32 = torch.linalg.solve(design32.T @ design32, design32.T @ y)
+    assert str(design32.T @ design32) in stdout
+    assert f"normal equations: w = {theta32[0].item():.4f}, b = {theta32[1].item():.1e}" in stdout
+    assert "cov / var: w = 2.0000, b = 0.0e+00" in stdout  # centred x: exact arithmetic
+    w_star, b_star = linreg.fit_closed_form(x, y)
+    assert f"linreg:    w = {w_star.item():.4f}, b = {b_star.item():.1e}" in stdout
+    assert "all agree: True True" in stdout
+    # The prose: float32 misses 0 by a few times 1e-7, float64 by about 1e-15.
+    assert 1e-7 < abs(theta32[1].item()) < 1e-6
+    assert abs(b_star.item()) < 1e-14
+
+    # The distances, and the prose about them: 0.118 (6 %), 0.268, b peaked at 0.505
+    # after 10 epochs and has come down about halfway.
+    distance_w, distance_b = abs(w - w_star.item()), abs(b - b_star.item())
+    assert close(shown(r"distance in w: (\S+)")[0], distance_w, 4)
+    assert close(shown(r"distance in b: (\S+)")[0], distance_b, 4)
+    assert (round(distance_w, 3), round(distance_b, 3)) == (0.118, 0.268)
+    assert round(100 * distance_w / 2) == 6
+    assert (peak + 1, round(biases[peak], 3)) == (10, 0.505)
+    assert 0.4 < (biases[peak] - b) / biases[peak] < 0.6
+
+    # Exercise 1: the gradient at (1, 1) is (-16, -6).
+    grad_1 = gradient(torch.tensor([1.0, 1.0], dtype=torch.float64)).tolist()
+    assert grad_1 == [-16.0, -6.0]
+    assert f"autograd at (1, 1): dL/dw = {grad_1[0]}, dL/db = {grad_1[1]}" in stdout
+    # Exercise 2: one step at lr = 0.02 reaches (1.34, 0.36), loss 3.636 (prose).
+    step_2 = start - 0.02 * grad
+    assert f"w = {step_2[0]:.4f}, b = {step_2[1]:.4f}" in stdout
+    assert f"loss after one step with lr = 0.02: {loss(step_2):.4f}" in stdout
+    assert [round(v, 4) for v in step_2.tolist()] == [1.34, 0.36]
+    assert [round(v, 4) for v in (design @ step_2 - target).tolist()] == [-0.3, -0.96, -1.62]
+    assert round(loss(step_2), 4) == 3.636
+    assert round(loss(start - 0.01 * grad), 3) == 14.094
+    # Exercise 3: the best b for the trained w is 4 - 2w, with loss 2(w - 2)^2: less than the
+    # trained pair's, and most of it.
+    b_best = y.mean().item() - w * x.mean().item()
+    best, trained = shown(r"loss: (\S+) with it, (\S+) as trained")
+    assert close(shown(r"best b for w = \S+: (\S+) \(training")[0], b_best, 4)
+    assert close(best, 2 * (w - 2) ** 2, 6)
+    assert close(trained, loss(path[-1]), 6)
+    assert 0.5 * trained < best < trained
+    # Exercise 4: the mean's gradient is the sum's divided by 3; the step is a third.
+    assert f"mean: dL/dw = {grad[0] / 3:.4f}, dL/db = {grad[1] / 3:.4f}" in stdout
+    step_4 = start - 0.01 * grad / 3
+    assert f"first step with lr = 0.01: w = {step_4[0]:.4f}, b = {step_4[1]:.4f}" in stdout
+    assert [round(v, 4) for v in step_4.tolist()] == [0.64, 0.06]
 
 
 def _check_lesson(out: dict[str, str]) -> None:
@@ -118,9 +206,104 @@ def _check_lesson(out: dict[str, str]) -> None:
         warnings.simplefilter("always")
         torch.nn.MSELoss(size_average=False)
     assert str(caught[0].message) in out["stderr"]
-    bound = linreg.stable_lr(*linreg.lesson_data()[:1], "sum")
+    assert out["images"] == 2  # the loss (plain matplotlib) and the zero_grad comparison
+
+    def listed(values: list[float]) -> str:
+        return str([round(v, 4) for v in values])
+
+    # The Hessian, from numpy: eigenvalues, eigenvectors (w part > 0) and κ ≈ 46.
+    x, y = linreg.lesson_data()
+    design = np.hstack([x.double().numpy(), np.ones((3, 1))])  # (3, 2)
+    hessian = 2 * design.T @ design
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian)
+    eigenvectors = eigenvectors * np.sign(eigenvectors[0])
+    flat, steep = eigenvectors[:, 0], eigenvectors[:, 1]
+    kappa = eigenvalues[1] / eigenvalues[0]
+    assert f"eigenvalues of H:        {listed(eigenvalues.tolist())}" in stdout
+    assert f"flat direction (w, b):   {listed(flat.tolist())}" in stdout
+    assert f"steep direction (w, b):  {listed(steep.tolist())}" in stdout
+    assert f"condition number κ:      {kappa:.1f}" in stdout
+    assert round(kappa) == 46  # the prose: 46 times steeper
+    shrink = 1 - 0.01 * eigenvalues
+    assert f"shrink factor per epoch: {listed(shrink.tolist())}" in stdout
+    assert [f"{v:.4f}" for v in shrink] == ["0.9928", "0.6672"]
+    assert 0.4 < shrink[0] ** 100 < 0.6  # "about half of it is left"
+    # A step of 0.1 from the minimum raises the loss by λ·0.1²/2 (quadratic, minimum 0);
+    # the rotation (1, -2) about the centroid moves the predictions by 0.1·(x - 2).
+    rotation = np.array([1.0, -2.0]) / 5**0.5
+    for name, direction in [
+        ("steep eigenvector", steep),
+        ("flat eigenvector ", flat),
+        ("(1, -2) / sqrt(5)", rotation),
+    ]:
+        rise = direction @ hessian @ direction * 0.1**2 / 2
+        assert f"{name}: the loss rises by {rise:.4f}" in stdout
+    assert f"predictions change by: {listed((0.1 * (x.flatten() - 2)).tolist())}" in stdout
+    assert f"{flat[1] / flat[0]:.2f}" == "-2.27"  # the prose: 2.27 times as much
+    assert (x.mean().item(), y.mean().item()) == (2.0, 4.0)  # the centroid the line turns about
+
+    # The error left after 100 epochs, predicted by (I - lr·H)^100, and the run's.
+    torch.manual_seed(0)
+    start = torch.cat([p.detach().flatten() for p in linreg.LinearModel().parameters()])
+    assert f"{start[1].item():.4f}" == "0.5364"
+    assert abs(history.bias.item()) > start[1].item()
+    w_star, b_star = linreg.fit_closed_form(x, y)
+    theta_star = np.array([w_star.item(), b_star.item()])
+    power = np.linalg.matrix_power(np.eye(2) - 0.01 * hessian, 100)
+    predicted = power @ (start.double().numpy() - theta_star)
+    error = np.array([history.weight.item(), history.bias.item()]) - theta_star
+    assert f"predicted error after 100 epochs: {listed(predicted.tolist())}" in stdout
+    assert f"actual error after 100 epochs:    {listed(error.tolist())}" in stdout
+    assert "prediction is right: True" in stdout
+    assert f"b error / w error: {error[1] / error[0]:.2f}" in stdout
+    assert f"flat eigenvector, b / w: {flat[1] / flat[0]:.2f}" in stdout
+    tutorial_1 = theta_star + power @ (np.array([0.5, 0.0]) - theta_star)
+    assert f"tutorial 1, predicted (w, b): {listed(tutorial_1.tolist())}" in stdout
+    assert (round(tutorial_1[1], 2), round(history.bias.item(), 2)) == (0.27, 0.58)
+
+    x_data = linreg.lesson_data()[0]
+    bound, bound_mean = linreg.stable_lr(x_data, "sum"), linreg.stable_lr(x_data, "mean")
     assert f"largest stable lr, reduction='sum':  {bound:.4f}" in stdout
-    assert out["images"] == 2
+    assert abs(bound - 2 / eigenvalues[1]) < 1e-12
+    assert f"largest stable lr, reduction='mean': {bound_mean:.4f}" in stdout
+    assert f"flat-direction factor at that lr:    {1 - 2 / kappa:.4f}" in stdout
+
+    # Exercise 1: 'mean' at lr 0.03 takes the steps of 'sum' at 0.01.
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.03)
+    mean = linreg.train(model, x, y, linreg.make_criterion("mean"), optimizer, epochs=100)
+    assert torch.allclose(mean.weight, history.weight)
+    assert torch.allclose(mean.bias, history.bias)
+    assert "lr for 'mean': 0.03\nsame w and b: True" in stdout
+    assert f"final loss: {history.final_loss:.4f} (sum), {mean.final_loss:.4f} (mean)" in stdout
+    assert abs(history.final_loss / mean.final_loss - 3) < 1e-4  # "differ by the factor 3"
+    # Exercise 2: the bound for 'mean' from the Hessian divided by N = 3.
+    assert f"2 / lambda_max(H / 3) = {2 / np.linalg.eigvalsh(hessian / 3)[-1]:.4f}" in stdout
+    assert f"linreg.stable_lr:       {bound_mean:.4f}" in stdout
+    assert (round(bound_mean, 2), round(bound, 2)) == (0.18, 0.06)
+    # Exercise 3: |b| < 0.01 after 661 epochs, from the float64 recurrence: over six times 100.
+    theta, epochs = start.double().numpy(), 0
+    while abs(theta[1]) >= 0.01:
+        theta = theta - 0.01 * (hessian @ theta - 2 * design.T @ y.double().numpy().flatten())
+        epochs += 1
+    assert f"predicted: {epochs} epochs, counted: {epochs} epochs" in stdout
+    assert 600 < epochs < 700
+    # Exercise 4: 2 % below and above the bound for 'mean'.
+    finals = {}
+    for factor in (0.98, 1.02):
+        torch.manual_seed(0)
+        model = linreg.LinearModel()
+        optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=factor * bound_mean)
+        run = linreg.train(model, x, y, linreg.make_criterion("mean"), optimizer, epochs=100)
+        finals[factor] = run.final_loss
+        assert (
+            f"lr = {factor} x bound = {factor * bound_mean:.4f}: "
+            f"loss {run.losses[0]:.4f} -> {run.final_loss:.4g} in 100 epochs"
+        ) in stdout
+    assert finals[0.98] < run.losses[0]
+    assert finals[1.02] > 2000 * run.losses[0]
+    assert 45 < 1.04**100 < 55  # the prose: about 50-fold
 
 
 def _check_optimizers(out: dict[str, str]) -> None:
@@ -304,15 +487,38 @@ def _check_gradient_noise(stdout: str, x: torch.Tensor, y: torch.Tensor) -> None
 
 
 def _check_pitfalls(out: dict[str, str]) -> None:
+    import inspect
+
+    def _torch_error(action) -> str:
+        """The message torch raises for `action`, as the page shows it."""
+        try:
+            action()
+        except RuntimeError as error:
+            return str(error)
+        raise AssertionError("no error")
+
+    def _printed(pattern: str, stdout: str) -> list[float]:
+        """The numbers of the one printed line that matches `pattern`."""
+        (match,) = re.finditer(pattern, stdout)
+        return [float(value) for value in match.groups()]
+
+    stdout = out["stdout"]
+    x, y = linreg.lesson_data()
     errors = [line.split(":")[0] for line in out["error"].splitlines()]
     assert errors == [
         "NameError",
         "LinregError",
+        "RuntimeError",
+        "RuntimeError",
         "TypeError",
         "RuntimeError",
         "RuntimeError",
         "DivergenceError",
     ]
+    # The intro's count is the number of pitfalls.
+    source = (notebooks.DOCS / "en" / "tutorials" / "06-pitfalls.py").read_text(encoding="utf-8")
+    assert len(re.findall(r"^# ## \d+\. ", source, re.M)) == 11
+    assert "# Eleven mistakes" in source
     assert "name 'criterion1' is not defined" in out["error"]
     assert "use y.reshape(-1, 1)" in out["error"]
     with warnings.catch_warnings(record=True) as caught:
@@ -321,8 +527,133 @@ def _check_pitfalls(out: dict[str, str]) -> None:
         torch.nn.MSELoss()(torch.zeros(3, 1), torch.zeros(3))
     for warning in caught:
         assert str(warning.message) in out["stderr"]
-    assert "loss with (3,) targets:   48.0" in out["stdout"]
-    assert "after two backward: 6.0" in out["stdout"]
+
+    # 3. Perfect predictions against flat targets: every pair, (3, 3).
+    y_flat = y.flatten()
+    assert f"loss with (3,) targets:   {((y - y_flat) ** 2).sum().item()}" in stdout
+    # The broadcast loss is N·Σ(ŷ_i − ȳ)² + N·Σ(y_j − ȳ)²: least squares against ȳ.
+    mean = y_flat.mean()
+    w, b = linreg.fit_closed_form(x, torch.full_like(y, mean.item()))
+    assert _printed(r"learned: w = (\S+), b = (\S+)\n", stdout) == pytest.approx(
+        [w.item(), b.item()], abs=1e-4
+    )
+    assert f"mean of the targets: {mean.item():.4f}" in stdout
+    spread = ((y_flat - mean) ** 2).sum().item()
+    assert (spread, 3 * spread) == (8.0, 24.0)  # the prose: 8, counted three times
+    assert f"loss it cannot get below: {3 * spread:.4f}" in stdout
+
+    assert "after two backward: 6.0" in stdout
+
+    # 5. The in-place update, refused; the same descent under no_grad, as SGD does it.
+    def update_leaf() -> None:
+        w = torch.tensor(1.0, requires_grad=True)
+        with torch.no_grad():
+            g = torch.tensor(1.0)
+        w -= g
+
+    assert _torch_error(update_leaf) in out["error"]
+    model = linreg.LinearModel()
+    with torch.no_grad():
+        model.linear.weight.fill_(1.0)
+        model.linear.bias.fill_(0.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    run = linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1000)
+    assert _printed(r"\nw = (\S+), b = (\S+)\n", stdout) == pytest.approx(
+        [run.weight.item(), run.bias.item()], abs=2e-4
+    )
+
+    # 6. backward twice: torch's message; with retain_graph, the same loss and step each time.
+    def backward_twice() -> None:
+        loss = (torch.ones(2, requires_grad=True).exp()).sum()
+        loss.backward()
+        loss.backward()
+
+    assert _torch_error(backward_twice) in out["error"]
+    first = _lesson(epochs=1)
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    loss = torch.nn.MSELoss(reduction="sum")(model(x), y)
+    (grad,) = torch.autograd.grad(loss, model.linear.weight)
+    w0 = model.linear.weight.item()
+    for epoch in range(3):
+        w_after = w0 - (epoch + 1) * 0.01 * grad.item()
+        line = f"epoch {epoch}  loss {first.losses[0]:.4f}  w after the step {w_after:.4f}"
+        assert line in stdout
+    assert "epoch 1  loss" in stdout  # the failing loop printed its second epoch first
+
+    # 7. Nodes and saved tensors of one graph, counted another way than the page's walk.
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    packed = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        loss = torch.nn.MSELoss(reduction="sum")(model(x), y)
+    names = []
+    node = loss.grad_fn
+    frontier = [node]
+    while frontier:
+        node = frontier.pop()
+        if node is not None and type(node).__name__ not in names:
+            names.append(type(node).__name__)
+            frontier.extend(parent for parent, _ in node.next_functions)
+    new_per_epoch = len(names) - 1  # AccumulateGrad, once per leaf, is shared
+    assert new_per_epoch == 3  # the prose: three new nodes per epoch, two shared leaves
+    leaves = len(list(model.parameters()))
+    assert leaves == 2
+    rows = [(10, 3 * 10 + 2, 0, "loss"), (100, 3 * 100 + 2, 0, "loss")]
+    rows += [(100, 0, 0, "loss.item()"), (100, 302, 100 * len(packed), "loss, no backward")]
+    for epochs, nodes, saved, what in rows:
+        assert f"{epochs:>6}{nodes:>12}{saved:>15}  {what}" in stdout
+
+    # 8. LBFGS: step() returns the loss before the step.
+    assert inspect.signature(torch.optim.LBFGS).parameters["max_iter"].default == 20
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = torch.optim.LBFGS(model.parameters())
+    lbfgs = linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1)
+    with torch.no_grad():
+        after = torch.nn.MSELoss(reduction="sum")(model(x), y).item()
+    assert f"step 0: step() returned {lbfgs.losses[0]:.6f}, loss after the step {after:.6f}" in (
+        stdout
+    )
+    assert lbfgs.losses[0] == first.losses[0]
+
+    # 10. .data hides the change from autograd; prediction of a model trained 1000 epochs.
+    assert "gradient after changing .data: tensor([0., 0.])" in stdout
+    a = torch.tensor([1.0, 2.0])
+    assert (a.sigmoid() * (1 - a.sigmoid())).min().item() > 0  # the right gradient
+    trained = _lesson(epochs=1000)
+    prediction = 4 * trained.weight.item() + trained.bias.item()
+    assert f"tensor([[{prediction:.4f}]]) False {prediction:.4f}" in stdout
+
+    # 11. Above the bound: the loss grows every epoch until linreg stops it.
+    bound = linreg.stable_lr(x, "sum")
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.2 * bound)
+    with pytest.raises(linreg.DivergenceError) as diverged:
+        linreg.train(model, x, y, torch.nn.MSELoss(reduction="sum"), optimizer, 1000)
+    for epoch, value in enumerate(diverged.value.history.losses[:8]):
+        assert f"epoch {epoch}  loss {value:12.2f}" in stdout
+    assert str(diverged.value) in out["error"]
+
+    # Exercises.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the (3, 1) against (3,) warning, expected here
+        mse = torch.nn.MSELoss()(torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([1.0, 2.0, 3.0]))
+    assert f"by hand: {mse.item():.4f}   broadcast in torch: {mse.item():.4f}" in stdout
+    lesson = _lesson()
+    start, end = lesson.losses[0], lesson.losses[-1]
+    assert f"buggy: loss {start:.4f} -> {start:.4f}, parameters moved: False" in stdout
+    assert f"fixed: loss {start:.4f} -> {end:.4f}, parameters moved: True" in stdout
+    x4 = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    y4_mean = (3 * x4 + 1).mean()
+    w4, b4 = linreg.fit_closed_form(x4, torch.full_like(x4, y4_mean.item()))
+    learned = _printed(r"learned: w = (\S+), b = (\S+);  mean of y: (\S+)\n", stdout)
+    assert learned == pytest.approx([w4.item(), b4.item(), y4_mean.item()], abs=1e-4)
+    expected = [round(v, 6) for v in [lesson.weight.item(), lesson.bias.item()]]
+    assert f"by hand (w, b): {expected}" in stdout
+    assert f"SGD     (w, b): {expected}" in stdout
+    assert "allclose: True" in stdout
 
 
 CHECKS = {

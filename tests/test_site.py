@@ -225,7 +225,7 @@ def test_every_tutorial_ends_with_exercises_and_folded_executed_solutions(
         for solution in solutions:
             assert f"<summary>{SOLUTION_TITLE[lang]}</summary>" in solution, source
             # Executed at build: its code is shown with what it printed.
-            assert 'class="language-python' in solution, source
+            assert 'class="highlight"' in solution, source
             assert "nb-output" in solution, f"{source}: a solution shows no output"
 
 

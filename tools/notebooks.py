@@ -406,7 +406,10 @@ def _printed(notebook: nbformat.NotebookNode) -> list[str]:
     texts = []
     for _, cell in _code_cells(notebook):
         parts = []
-        for output in cell.get("outputs", []):
+        # Streams merged and warnings first, as the page shows them: the kernel may
+        # deliver a cell's stdout and stderr chunks in either order.
+        outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
+        for output in outputs:
             if output.output_type == "stream":
                 text = output.text if output.name == "stdout" else _warning_text(output.text)
                 parts.append(_plain(text))
