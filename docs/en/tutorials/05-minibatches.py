@@ -23,8 +23,8 @@
 #
 # We draw 500 samples of $y = 2x_1 - 3.4x_2 + 4.2$ plus a little noise. The model now
 # has two input features, $\hat{y} = w_1x_1 + w_2x_2 + b$: still one `nn.Linear` layer.
-# The closed-form solution of tutorial 1 gives the best weights, and the smallest loss
-# any training run can reach.
+# The closed-form solution of [tutorial 1](01-gradient-descent.md) gives the best
+# weights, and the smallest loss any training run can reach.
 
 # %%
 import math
@@ -72,10 +72,10 @@ print(len(sizes), "batches; sizes:", sizes[:3], "...", sizes[-2:])
 # %% [markdown]
 # ## The minibatch loop in plain PyTorch
 #
-# The loop is the lesson's loop with one more level: for every epoch, for every batch,
-# run the same five lines. Every run below starts from the same initial weights with a
-# fresh SGD at `lr=0.03`, and the function `one_epoch` is those five lines, applied to
-# each batch in turn.
+# The loop is the lesson's loop ([tutorial 2](02-pytorch-lesson.md)) with one more
+# level: for every epoch, for every batch, run the same five lines. Every run below
+# starts from the same initial weights with a fresh SGD at `lr=0.03`, and the function
+# `one_epoch` is those five lines, applied to each batch in turn.
 
 # %%
 epochs, batch_size = 5, 32
@@ -190,9 +190,10 @@ print(
 # At the end of every epoch `RandomSampler` draws one more permutation and uses none of
 # it. Its last line serves the part of `num_samples` (how many samples it was asked
 # for) that is not a whole multiple of the data size, and it draws a permutation even
-# when that part is empty. Its second epoch is therefore the generator's third permutation, not its
-# second. The batches are just as random; they are only not the same as (b)'s, so
-# `linreg.train` matches (c) for one epoch and (b) for any number of epochs.
+# when that part is empty. Its second epoch is therefore the generator's third
+# permutation, not its second. The batches are just as random; they are only not the
+# same as (b)'s, so `linreg.train` matches (c) for one epoch and (b) for any number of
+# epochs.
 #
 # ## Full batch, minibatch, one sample per step
 #
