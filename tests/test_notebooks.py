@@ -528,19 +528,166 @@ def _check_loss_surface(out: dict[str, str]) -> None:
     assert out["images"] == 6
 
 
-def _check_minibatches(out: dict[str, str]) -> None:
+def _minibatch_start(lr: float = 0.03) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """The tutorial's `start()`: weights from seed 0 (global RNG left alone), plain SGD."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = linreg.LinearModel(in_features=2)
+    return model, torch.optim.SGD(model.parameters(), lr=lr)
+
+
+def _minibatch_run(batch_size: int | None, lr: float = 0.03, epochs: int = 5) -> linreg.History:
+    """The tutorial's runs: SGD on the mean squared error, batches shuffled from seed 0."""
+    model, optimizer = _minibatch_start(lr)
     x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
-    torch.manual_seed(0)
-    model = linreg.LinearModel(in_features=2)
-    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.03)
-    run = linreg.train(
-        model, x, y, linreg.make_criterion("mean"), optimizer, epochs=5, batch_size=32, seed=0
+    criterion = torch.nn.MSELoss()
+    return linreg.train(
+        model, x, y, criterion, optimizer, epochs, batch_size, seed=0, full_loss_every="update"
     )
-    w1, w2 = run.weight.flatten().tolist()
-    row = ["batch 32", len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
-    assert "{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row) in out["stdout"]
-    assert "16 batches; sizes: [32, 32, 32] ... [32, 20]" in out["stdout"]
+
+
+def _check_minibatches(out: dict[str, str]) -> None:
+    stdout = out["stdout"]
+    x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
+    n = len(x)
+
+    # The closed form in float64, the best loss any run can reach.
+    design = torch.cat([x, torch.ones(n, 1)], dim=1).double()
+    coef = torch.linalg.lstsq(design, y.double()).solution.flatten().tolist()
+    best = float(
+        ((design @ torch.tensor(coef, dtype=torch.float64) - y.double().flatten()) ** 2).mean()
+    )
+    w1, w2, b = (round(v, 4) for v in coef)
+    assert f"closed form: w = [{w1}, {w2}]  b = {b}  loss = {best:.3g}" in stdout
+
+    sizes = [min(32, n - start) for start in range(0, n, 32)]
+    assert len(sizes) == math.ceil(n / 32) == 16
+    assert f"16 batches; sizes: {sizes[:3]} ... {sizes[-2:]}" in stdout
+    assert "epoch 5: full-data loss" in stdout  # loop (a): a shuffle of the global RNG
+
+    # (b) and linreg.train: the same loop, bit for bit.
+    batch_32 = _minibatch_run(32)
+    assert f"80 updates, full-data loss {batch_32.final_loss:.4g}" in stdout
+    assert "same batch losses: True" in stdout
+    assert "same w and b: True True" in stdout
+    # (c): RandomSampler draws one unused permutation at the end of every epoch.
+    generator = torch.Generator().manual_seed(0)
+    perms = [torch.randperm(n, generator=generator).tolist() for _ in range(3)]
+    sampler = torch.utils.data.RandomSampler(range(n), generator=torch.Generator().manual_seed(0))
+    first, second = list(sampler), list(sampler)
+    assert (first == perms[0], second == perms[1], second == perms[2]) == (True, False, True)
+    assert "first epoch the same: True" in stdout
+    assert "all five the same: False" in stdout
+    assert "sampler's epoch 1 is permutation 1: True" in stdout
+    assert "its epoch 2 is permutation 2: False ; permutation 3: True" in stdout
+
+    # The three runs; the final loss is the loss on all the data after the last update.
+    settings = {"full batch": None, "batch 32": 32, "batch 1": 1}
+    runs = {name: _minibatch_run(size) for name, size in settings.items()}
+    for name, run in runs.items():
+        model, _ = _minibatch_start()
+        with torch.no_grad():
+            model.linear.weight.copy_(run.weight)
+            model.linear.bias.copy_(run.bias)
+            assert run.final_loss == torch.nn.MSELoss()(model(x), y).item()
+        w1, w2 = run.weight.flatten().tolist()
+        row = [name, len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
+        assert "{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row) in stdout
+    initial = runs["full batch"].full_losses[0]
+    assert len({run.full_losses[0] for run in runs.values()}) == 1
+    assert f"initial loss (all runs): {initial:.3g}" in stdout
+    assert f"best possible loss (closed form): {best:.3g}" in stdout
+    full, b32, b1 = runs.values()
+    # "16 or 500 times as many updates"; "the runs differ 500-fold in length"
+    assert [len(run.step_losses) for run in runs.values()] == [5, 80, 2500]
+    assert 0.4 < full.final_loss / initial < 0.6  # "only halved the initial loss"
+    assert (b32.weight - torch.tensor([[2.0, -3.4]])).abs().max() < 0.05  # "close"
+    assert b1.final_loss < 1.5 * best  # "near the best possible loss"
+    # "at about the same rate per update at first": updates 1 to 5 within a factor 1.5;
+    # "full batch is at best a little ahead" (within 2 %, and ahead from update 2 on)
+    for k in range(1, 6):
+        values = [run.full_losses[k] for run in runs.values()]
+        assert max(values) < 1.5 * min(values)
+        assert full.full_losses[k] < 1.02 * min(values)
+        assert k == 1 or full.full_losses[k] == min(values)
+    assert b1.full_losses[n] < 1.5 * best  # batch 1 "reached the bottom in its first epoch"
+    for name, run in [("batch 32", b32), ("batch 1", b1)]:
+        last_epoch = run.full_losses[-len(run.step_losses) // 5 :]
+        low, high = min(last_epoch), max(last_epoch)
+        line = f"{name}, last epoch: full-data loss from {low:.3g} to {high:.3g}"
+        assert line in stdout
+    # batch 32 "still descending", ending at the bottom of its range; batch 1 "up to 40 %"
+    assert b32.final_loss == min(b32.full_losses[-16:])
+    assert b32.full_losses[-16] == max(b32.full_losses[-16:])
+    assert round((max(b1.full_losses[-500:]) / best - 1) * 10) == 4
+
+    _check_gradient_noise(out["stdout"], x, y)
+
+    # Exercises 1 to 3.
+    assert f"updates per epoch: {math.ceil(n / 32)} ; drop_last=True: {n // 32}" in stdout
+    assert f"updates: {5 * (n // 32)} ; samples left out per epoch: {[n % 32] * 5}" in stdout
+    model, optimizer = _minibatch_start()
+    generator = torch.Generator().manual_seed(0)
+    for _epoch in range(5):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - n % 32, 32):
+            index = order[start : start + 32]
+            loss = torch.nn.MSELoss()(model(x.index_select(0, index)), y.index_select(0, index))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        assert f"full-data loss: {torch.nn.MSELoss()(model(x), y).item():.4g}" in stdout
+    assert "sum / mean, per parameter: ['32.0000', '32.0000', '32.0000']" in stdout
+
+    # Exercise 4: one epoch for each learning rate and batch size.
+    below: dict[int, list[float]] = {1: [], 32: []}
+    for size in below:
+        for lr in [0.3, 0.03, 0.003]:
+            loss = _minibatch_run(size, lr, epochs=1).final_loss
+            assert f"batch {size:>2}, lr={lr:<6} final loss {loss:.3g}" in stdout
+            if loss < 0.001:
+                below[size].append(lr)
+    assert f"below 0.001 at batch 1: {below[1]} ; at batch 32: {below[32]}" in stdout
+    assert below == {1: [0.03], 32: [0.3]}
+    # lr=0.3 is "fine for the exact gradient", "well below the stable bound of full batch"
+    assert linreg.stable_lr(x, "mean") > 2 * 0.3
     assert out["images"] == 2
+
+
+def _check_gradient_noise(stdout: str, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The spread of minibatch gradients, from per-sample gradients written out."""
+    model, _ = _minibatch_start()
+    w = model.linear.weight.detach().double()
+    b = model.linear.bias.detach().double()
+    residual = x.double() @ w.T + b - y.double()  # (N, 1)
+    per_sample = 2 * residual * torch.cat([x.double(), torch.ones(len(x), 1)], dim=1)  # (N, 3)
+    full = per_sample.mean(dim=0)
+    variance = (per_sample - full).pow(2).sum(dim=1).mean()  # sigma^2 of one sample
+    n = len(x)
+    rows = {
+        int(m[1]): [float(v) for v in m.groups()[1:]]
+        for m in re.finditer(r"^\s+(1|32|500)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", stdout, re.M)
+    }
+    assert list(rows) == [1, 32, 500]
+    generator = torch.Generator().manual_seed(0)
+    for size, (mean_off, spread, scaled) in rows.items():
+        index = [torch.randperm(n, generator=generator)[:size] for _ in range(200)]
+        draws = torch.stack([per_sample[i].mean(dim=0) for i in index])
+        expected_off = float((draws.mean(dim=0) - full).norm() / full.norm())
+        expected = float((draws - full).norm(dim=1).pow(2).mean().sqrt() / full.norm())
+        assert mean_off == pytest.approx(expected_off, abs=0.0015)
+        assert spread == pytest.approx(expected, abs=0.0015)
+        assert scaled == pytest.approx(expected * size**0.5, abs=0.006)
+        # the variance of a batch drawn without replacement: sigma^2 / B * (N - B) / (N - 1)
+        theory = float(variance / size * (n - size) / (n - 1)) / float(full.norm()) ** 2
+        if size < n:
+            assert expected**2 == pytest.approx(theory, rel=0.25)
+    assert 1.7 < rows[1][1] < 2  # "almost twice the gradient itself"
+    assert 0.28 < rows[32][1] < 0.38  # "about a third of it"
+    assert abs(rows[1][2] - 1.8) < 0.1  # "spread·√B stays near 1.8"
+    assert abs(rows[32][2] - 1.8) < 0.1
+    assert rows[500] == [0.0, 0.0, 0.0]
 
 
 def _check_pitfalls(out: dict[str, str]) -> None:
