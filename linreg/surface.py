@@ -172,7 +172,8 @@ def trajectory(
     Returns:
         `(points, history)`: `points` of shape `(E + 1, 2)` and the dtype of `x`
         holds `(w, b)` at the start and after each of the E epochs run;
-        `history.losses[t]` is the loss at `points[t]`.
+        `history.full_losses[t]` is the loss at `points[t]`, and `history.losses[t]`
+        too for t < E (computed by the loop, before the update of epoch t).
 
     Raises:
         LinregError: for bad data, a `start` that is not two finite numbers, a `cap`

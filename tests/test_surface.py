@@ -143,6 +143,16 @@ def test_a_path_is_a_hand_written_loop_bit_for_bit(lesson, name: str, settings_:
     assert history.losses == losses
 
 
+def test_the_losses_of_a_path_are_the_surface_at_its_points(lesson) -> None:
+    x, y = lesson
+    points, history = trajectory("SGD", x, y, lesson_start(), epochs=10, lr=0.01)
+    on_surface = [
+        loss_grid(x, y, point[:1].double(), point[1:].double()).item() for point in points
+    ]
+    assert history.full_losses == pytest.approx(on_surface, rel=1e-5)
+    assert history.losses == history.full_losses[:-1]
+
+
 def test_a_path_in_float64_and_with_mean(lesson) -> None:
     x, y = lesson
     points, history = trajectory(

@@ -363,7 +363,7 @@ for factor in factors:
     if history.stopped_early:
         row += f"loss passed 1e6 at epoch {len(history.losses) - 1}"
     else:
-        row += f"loss {history.losses[-1]:.3g}"
+        row += f"loss {history.full_losses[-1]:.3g}"
     print(row)
 
 # %% alt="Five small plots of the loss on a logarithmic scale. At 0.5 times the bound the loss drops at once, then falls in a straight line; at 0.9 times it falls fast, then more slowly; at 0.99 times it falls slowly in a straight line; at 1.01 times it rises slowly in a straight line; at 1.1 times it rises fast and passes a million before epoch 30."
@@ -472,7 +472,7 @@ for lr in [0.9 * bound_mean, 1.1 * bound_mean]:
     if history.stopped_early:
         print(f"lr = {lr:.1f}: the loss passed 1e6 at epoch {len(history.losses) - 1}")
     else:
-        print(f"lr = {lr:.1f}: loss {history.losses[-1]:.2e} after 100 epochs")
+        print(f"lr = {lr:.1f}: loss {history.full_losses[-1]:.2e} after 100 epochs")
 assert abs(linreg.stable_lr(x_c, "mean") - bound_mean) < 1e-12
 
 # %% [markdown]

@@ -286,7 +286,7 @@ for factor in factors:
     if history.stopped_early:
         row += f"损失超过 1e6：第 {len(history.losses) - 1} 轮"
     else:
-        row += f"损失 {history.losses[-1]:.3g}"
+        row += f"损失 {history.full_losses[-1]:.3g}"
     print(row)
 
 # %% alt="五个小图，纵轴为对数刻度的损失。上限的 0.5 倍：损失先骤降，随后沿直线下降；0.9 倍：先快后慢；0.99 倍：沿直线缓慢下降；1.01 倍：沿直线缓慢上升；1.1 倍：迅速上升，不到 30 轮就超过一百万。"
@@ -371,7 +371,7 @@ for lr in [0.9 * bound_mean, 1.1 * bound_mean]:
     if history.stopped_early:
         print(f"lr = {lr:.1f}: 损失超过 1e6：第 {len(history.losses) - 1} 轮")
     else:
-        print(f"lr = {lr:.1f}: 损失 {history.losses[-1]:.2e}（100 轮后）")
+        print(f"lr = {lr:.1f}: 损失 {history.full_losses[-1]:.2e}（100 轮后）")
 assert abs(linreg.stable_lr(x_c, "mean") - bound_mean) < 1e-12
 
 # %% [markdown]
