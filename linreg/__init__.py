@@ -22,6 +22,7 @@ from linreg.loss import REDUCTIONS, legacy_reduction, make_criterion
 from linreg.model import LinearModel, predict
 from linreg.optim import OPTIMIZERS, SGDReference, make_optimizer
 from linreg.solve import fit_closed_form, stable_lr
+from linreg.surface import hessian, loss_grid, plot_fits, plot_surface, trajectory
 from linreg.train import DivergenceError, History, train
 
 if TYPE_CHECKING:
@@ -39,20 +40,25 @@ __all__ = [
     "SGDReference",
     "compare",
     "fit_closed_form",
+    "hessian",
     "legacy_reduction",
     "lesson_data",
     "load_csv",
+    "loss_grid",
     "make_criterion",
     "make_optimizer",
     "minibatches",
     "plot_comparison",
     "plot_fit",
+    "plot_fits",
     "plot_loss",
+    "plot_surface",
     "predict",
     "save_figure",
     "stable_lr",
     "synthetic_data",
     "train",
+    "trajectory",
 ]
 
 _PLOTS = frozenset({"plot_comparison", "plot_fit", "plot_loss", "save_figure"})

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -31,17 +31,24 @@ class History:
         losses: one loss per epoch. Full batch: the loss computed in that epoch,
             before its update (what the lesson prints). Minibatches: the sum of the
             batch losses for `reduction='sum'`, their size-weighted mean otherwise.
-        step_losses: one loss per update (equal to `losses` for full batch).
+        step_losses: one loss per update (equal to `losses` for full batch): the loss
+            of the batch the update was computed from, before the update.
+        full_losses: the loss on all the data, computed under `torch.no_grad()`: first
+            for the initial parameters, then after every epoch, or after every update
+            with `train(..., full_loss_every='update')`. Minibatch losses are noisy
+            samples; these show how good the model is.
         weight: the final weight, shape `(out_features, in_features)`.
         bias: the final bias, shape `(out_features,)`, or `None` without one.
-        loss_evaluations: forward passes through the loss, closures included
-            (LBFGS evaluates the loss several times per step).
-        seconds: wall time of the loop.
+        loss_evaluations: forward passes through the loss that training made, closures
+            included (LBFGS evaluates the loss several times per step); the
+            evaluations behind `full_losses` are not counted.
+        seconds: wall time of the loop, the evaluations behind `full_losses` included.
         stopped_early: the callback asked to stop before the last epoch.
     """
 
     losses: list[float] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    full_losses: list[float] = field(default_factory=list)
     weight: torch.Tensor | None = None
     bias: torch.Tensor | None = None
     loss_evaluations: int = 0
@@ -50,14 +57,20 @@ class History:
 
     @property
     def final_loss(self) -> float:
-        """The loss of the last epoch (NaN if none ran)."""
-        return self.losses[-1] if self.losses else math.nan
+        """The loss of the final parameters on all the data (NaN if none was computed).
+
+        That is `full_losses[-1]`, computed after the last update. It is not
+        `losses[-1]`, which for full batch is the loss before the last update and for
+        minibatches the mean of the last epoch's batch losses.
+        """
+        return self.full_losses[-1] if self.full_losses else math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """The history as plain Python values, ready for `json.dumps`."""
         return {
             "losses": list(self.losses),
             "step_losses": list(self.step_losses),
+            "full_losses": list(self.full_losses),
             "weight": None if self.weight is None else self.weight.tolist(),
             "bias": None if self.bias is None else self.bias.tolist(),
             "loss_evaluations": self.loss_evaluations,
@@ -85,6 +98,7 @@ def train(
     *,
     seed: int | None = None,
     callback: Callback | None = None,
+    full_loss_every: Literal["epoch", "update"] = "epoch",
 ) -> History:
     """Train `model` on `(x, y)` with the lesson's loop.
 
@@ -107,14 +121,19 @@ def train(
         seed: seeds the order of the minibatches; `None` uses the global RNG.
         callback: called after every epoch as `callback(epoch, loss, model)`;
             returning `True` stops the run (see `Callback`).
+        full_loss_every: when to record the loss on all the data in
+            `History.full_losses`: after every `'epoch'` (one extra forward pass per
+            epoch), or after every `'update'` (one per update: the learning curve of
+            a minibatch run, at the cost of a pass over the data per step).
 
     Returns:
         The `History` of the run.
 
     Raises:
         LinregError: for bad data (see `check_data`), `epochs` or `batch_size`
-            below 1, a model that does not fit the data's shapes, a loss that is
-            not a scalar, or an optimizer that does not hold the model's parameters.
+            below 1, an unknown `full_loss_every`, a model that does not fit the
+            data's shapes, a loss that is not a scalar, or an optimizer that does not
+            hold the model's parameters.
         DivergenceError: when the loss becomes inf or NaN; the message names the
             epoch, the learning rate and, for MSE, the stable bound.
 
@@ -127,6 +146,15 @@ def train(
         >>> history = train(model, x, y, make_criterion("sum"), optimizer, epochs=1000)
         >>> print(f"w = {history.weight.item():.2f}, b = {history.bias.item():.2f}")
         w = 2.00, b = 0.00
+
+        `losses` holds what the loop computed, epoch by epoch (here: before each
+        update); `full_losses` the loss of the whole data at the start and after each
+        epoch, so its last value is the trained model's loss:
+
+        >>> len(history.losses), len(history.full_losses)
+        (1000, 1001)
+        >>> history.full_losses[1:3] == history.losses[1:3], history.final_loss < 1e-6
+        (True, True)
 
         A callback sees each epoch's loss and can stop the run, here early stopping
         once the fit is good enough:
@@ -144,6 +172,10 @@ def train(
     epochs = check_positive_int(epochs, "epochs")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
+    if full_loss_every not in ("epoch", "update"):
+        raise LinregError(
+            f"unknown full_loss_every={full_loss_every!r}: choose 'epoch' or 'update'"
+        )
     x, y = check_data(x, y)
     _check_fit(model, x, y, criterion, optimizer)
 
@@ -151,7 +183,12 @@ def train(
     closure_needed = needs_closure(optimizer)
     weighted = getattr(criterion, "reduction", "mean") != "sum"
     generator = None if seed is None else torch.Generator().manual_seed(seed)
+    every_update = full_loss_every == "update"
     start = time.perf_counter()
+
+    def record_full_loss() -> None:
+        with torch.no_grad():
+            history.full_losses.append(criterion(model(x), y).item())
 
     def update(xb: torch.Tensor, yb: torch.Tensor) -> float:
         if closure_needed:
@@ -175,19 +212,26 @@ def train(
         optimizer.step()
         return value
 
+    record_full_loss()
     for epoch in range(epochs):
         if batch_size is None:
             value = update(x, y)
             history.step_losses.append(value)
+            if every_update:
+                record_full_loss()
         else:
             value = 0.0
             for xb, yb in unchecked_minibatches(x, y, batch_size, True, generator):
                 batch_loss = update(xb, yb)
                 history.step_losses.append(batch_loss)
+                if every_update:
+                    record_full_loss()
                 value += batch_loss * xb.shape[0] if weighted else batch_loss
             if weighted:
                 value /= x.shape[0]
         history.losses.append(value)
+        if not every_update:
+            record_full_loss()
         if not math.isfinite(value):
             history.seconds = time.perf_counter() - start
             _diverged(history, epoch, x, y, criterion, optimizer, batch_size, model)

@@ -10,9 +10,8 @@ much smaller they get and how little their pixels change.
 
 from __future__ import annotations
 
-import functools
+import inspect
 import io
-import itertools
 import math
 import re
 import warnings
@@ -23,7 +22,6 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 from PIL import Image
 
 import linreg
@@ -309,61 +307,62 @@ def _check_lesson(out: dict[str, str]) -> None:
     assert 45 < 1.04**100 < 55  # the prose: about 50-fold
 
 
-class _CountingLoss(torch.nn.MSELoss):
-    """The lesson's summed MSE, counting its calls: `linreg.train`'s closures included."""
-
-    def __init__(self) -> None:
-        super().__init__(reduction="sum")
-        self.calls = 0
-
-    def forward(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        self.calls += 1
-        return super().forward(y_pred, y)
-
-
-@functools.cache
-def _evaluations(name: str, epochs: int = 100, **settings: object) -> tuple[list[float], list[int]]:
-    """A run's losses and, for each, the number of the loss evaluation that measured it."""
-    torch.manual_seed(0)
-    model = linreg.LinearModel()
-    criterion = _CountingLoss()
-    ends: list[int] = []  # evaluations done by the end of each epoch
-    history = linreg.train(
-        model,
-        *linreg.lesson_data(),
-        criterion,
-        linreg.make_optimizer(name, model.parameters(), **settings),
-        epochs,
-        callback=lambda epoch, loss, model: ends.append(criterion.calls),
-    )
-    assert ends[-1] == history.loss_evaluations
-    return history.losses, [1] + [end + 1 for end in ends[:-1]]
-
-
-def _first_step(name: str, **settings: object) -> torch.Tensor:
-    """How far an optimizer's first step moves w, from the page's initial weights."""
-    run = linreg.compare({name: settings}, *linreg.lesson_data(), epochs=1)[name]
-    torch.manual_seed(0)
-    return run.weight - linreg.LinearModel().linear.weight.detach()
-
-
-def _table(runs: dict[str, linreg.History]) -> str:
-    rows = []
-    for name, run in runs.items():
-        w, b = run.weight.item(), run.bias.item()
-        row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
-        rows.append("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
-    return "\n".join(rows)
-
-
 def _check_optimizers(out: dict[str, str]) -> None:
+    import itertools
+
+    def first_step(name: str, **settings: object) -> torch.Tensor:
+        """How far an optimizer's first step moves w, from the page's initial weights."""
+        run = linreg.compare({name: settings}, *linreg.lesson_data(), epochs=1)[name]
+        torch.manual_seed(0)
+        return run.weight - linreg.LinearModel().linear.weight.detach()
+
+    def table(runs: dict[str, linreg.History]) -> str:
+        rows = []
+        for name, run in runs.items():
+            w, b = run.weight.item(), run.bias.item()
+            row = [name, run.final_loss, w, b, 4 * w + b, run.loss_evaluations]
+            rows.append("{:<10}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}{:>13}".format(*row))
+        return "\n".join(rows)
+
+    def largest_step(name: str, **settings: object) -> float:
+        """The largest change of w or b in one step, over 100 epochs from the page's start."""
+        torch.manual_seed(0)
+        model = linreg.LinearModel()
+        optimizer = linreg.make_optimizer(name, model.parameters(), **settings)
+        largest = 0.0
+        for _ in range(100):
+            before = [p.detach().clone() for p in model.parameters()]
+            optimizer.zero_grad()
+            torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+            optimizer.step()
+            for p, old in zip(model.parameters(), before, strict=True):
+                largest = max(largest, (p.detach() - old).abs().max().item())
+        return largest
+
+    def radam_momentum_steps() -> int:
+        """How many of RAdam's first steps are plain steps of lr times the averaged gradient."""
+        torch.manual_seed(0)
+        model = linreg.LinearModel()
+        weight = model.linear.weight
+        optimizer = torch.optim.RAdam(model.parameters(), lr=0.01)
+        average = torch.zeros_like(weight)
+        for t in range(1, 20):
+            optimizer.zero_grad()
+            torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+            average = 0.9 * average + 0.1 * weight.grad
+            before = weight.detach().clone()
+            optimizer.step()
+            if not torch.allclose(weight.detach() - before, -0.01 * average / (1 - 0.9**t)):
+                return t - 1
+        raise AssertionError("RAdam never started adapting")
+
     stdout = out["stdout"]
     x, y = linreg.lesson_data()
     names = list(linreg.OPTIMIZERS)
 
     # Same settings: the hand-written loop's table equals linreg.compare's numbers.
     same = linreg.compare(names, x, y, epochs=100, lr=0.01)
-    assert _table(same) in stdout
+    assert table(same) in stdout
     final = {name: run.final_loss for name, run in same.items()}
     assert max(final["Rprop"], final["LBFGS"]) < 1e-7  # the alt text
     assert all(abs(final[name] - 0.15) < 0.01 for name in ["SGD", "ASGD"])
@@ -399,7 +398,7 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert f"gradient of w at the start: {g:+.4f}" in stdout
     assert f"{-g:.2f}" == "49.77"  # the prose: 0.01 x 49.77
     names_shown = ["SGD", "RAdam", "Adam", "Adagrad", "RMSprop", "Adadelta"]
-    steps = {name: _first_step(name, lr=0.01) for name in names_shown}
+    steps = {name: first_step(name, lr=0.01) for name in names_shown}
     for name, step in steps.items():
         line = f"{name:<9} first step of w: {step.item():+.6f} = {(step / 0.01).item():7.3f} * lr"
         assert line in stdout
@@ -408,17 +407,17 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert torch.equal(steps["RAdam"], steps["SGD"])
     assert torch.allclose(steps["Adam"], torch.tensor(0.01))
     for name in ["Adam", "AdamW", "Adamax", "NAdam"]:  # "later steps are at most about lr"
-        assert _largest_step(name, lr=0.01) < 1.1 * 0.01
+        assert largest_step(name, lr=0.01) < 1.1 * 0.01
     assert final["RAdam"] < 0.2 * final["Adam"]  # "ends far ahead of Adam"
     assert torch.equal(steps["Adagrad"], steps["Adam"])
     assert torch.allclose(steps["RMSprop"], torch.tensor(10 * 0.01))
     assert f"RMSprop: v1 = {0.01 * g**2:.2f}, step by hand {steps['RMSprop'].item():+.6f} True" in (
         stdout
     )
-    adadelta = _first_step("Adadelta", lr=1.0).item()
+    adadelta = first_step("Adadelta", lr=1.0).item()
     assert math.isclose(adadelta, 1e-3 / math.sqrt(0.1), rel_tol=1e-4)
     assert f"Adadelta at lr=1: step by hand {adadelta:+.6f} True" in stdout
-    assert f"steps 1 to {_radam_momentum_steps()}\n" in stdout
+    assert f"steps 1 to {radam_momentum_steps()}\n" in stdout
 
     # ASGD: no averaging before t0, ax kept in the optimizer, a trace of weight decay.
     asgd = torch.optim.ASGD(parameter).defaults
@@ -463,12 +462,12 @@ def _check_optimizers(out: dict[str, str]) -> None:
     assert settings["RAdam"]["lr"] == 0.1
     assert settings["Adadelta"]["lr"] == defaults["Adadelta"]["lr"] == 1.0
     assert settings["Rprop"]["lr"] == defaults["Rprop"]["lr"] == 0.01
-    assert f"{sweep['Adam'][0.1]:.2f}" == "0.25"  # exercise 3's hint
+    assert f"{sweep['Adam'][0.1]:.2f}" == "0.24"  # exercise 3's hint
 
     # Sensible settings: the table, the shortcut, LBFGS with a line search.
     settings["LBFGS"] = {"lr": 1, "line_search_fn": "strong_wolfe"}
     sensible = linreg.compare(settings, x, y, epochs=100)
-    assert _table(sensible) in stdout
+    assert table(sensible) in stdout
     assert "linreg.compare gives the same losses, w, b and evaluations: True" in stdout
     wolfe = linreg.compare({"LBFGS": settings["LBFGS"]}, x, y, epochs=2)["LBFGS"]
     assert wolfe.loss_evaluations == 7 + 1  # the first step takes 7, the next one 1
@@ -497,7 +496,7 @@ def _check_optimizers(out: dict[str, str]) -> None:
 
     # Exercise 2: RMSprop's first step is lr / sqrt(1 - alpha).
     for alpha in [0.9, 0.999]:
-        step = _first_step("RMSprop", lr=0.01, alpha=alpha).item()
+        step = first_step("RMSprop", lr=0.01, alpha=alpha).item()
         predicted = 0.01 / math.sqrt(1 - alpha)
         assert f"alpha={alpha}: predicted {predicted:+.5f}, torch {step:+.5f}" in stdout
     # the prose: about 3.16 lr and 31.6 lr
@@ -517,77 +516,402 @@ def _check_optimizers(out: dict[str, str]) -> None:
 
     # Exercise 5: SGD with momentum gains, and swings more as the momentum grows.
     plain = final["SGD"]
-    gain, rises = {}, {}
+    finals, rises = {}, {}
     for momentum in [0.5, 0.8, 0.9, 0.95]:
-        losses = linreg.compare({"SGD": {"lr": 0.01, "momentum": momentum}}, x, y)["SGD"].losses
-        gain[momentum] = plain / losses[-1]
-        line = f"momentum={momentum}: final loss {losses[-1]:.3g}, {gain[momentum]:.1f} times lower"
-        assert line in stdout
-        rises[momentum] = sum(after > before for before, after in itertools.pairwise(losses))
-    assert gain[0.9] > 100  # also what the summary page says, citing tutorial 3
-    assert gain[0.8] > gain[0.9]  # "0.8 does better than 0.9"
-    assert gain[0.95] < 1.1  # "0.95 gains almost nothing"
+        run = linreg.compare({"SGD": {"lr": 0.01, "momentum": momentum}}, x, y)["SGD"]
+        finals[momentum] = run.final_loss
+        assert f"momentum={momentum}: final loss {run.final_loss:.3g}\n" in stdout
+        rises[momentum] = sum(after > before for before, after in itertools.pairwise(run.losses))
+    assert f"without momentum: {plain:.3g}\n" in stdout
+    assert plain / finals[0.9] > 100  # also what the summary page says, citing tutorial 3
+    assert finals[0.8] < finals[0.9]  # "0.8 lower still"
+    assert finals[0.95] > plain  # "0.95 ends higher than without"
     assert 0 < rises[0.8] < rises[0.95]  # "overshoots and swings back and forth"
     assert out["images"] == 2
 
 
-def _largest_step(name: str, **settings: object) -> float:
-    """The largest change of w or b in one step, over 100 epochs from the page's start."""
-    x, y = linreg.lesson_data()
+def _path(
+    name: str,
+    settings: dict,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int = 100,
+    reduction: str = "sum",
+    stop=lambda loss: loss > 1e6,
+) -> tuple[torch.Tensor, list[float]]:
+    """A hand-written torch loop from the lesson's start: (w, b) and the loss at each point.
+
+    The points are the start and the parameters after each epoch; the losses are those
+    the loop computed before each update, then the loss at the last point.
+    """
     torch.manual_seed(0)
-    model = linreg.LinearModel()
-    optimizer = linreg.make_optimizer(name, model.parameters(), **settings)
-    largest = 0.0
-    for _ in range(100):
-        before = [p.detach().clone() for p in model.parameters()]
+    model = torch.nn.Linear(1, 1)
+    criterion = torch.nn.MSELoss(reduction=reduction)
+    optimizer = getattr(torch.optim, name)(model.parameters(), **settings)
+
+    def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
-        optimizer.step()
-        for p, old in zip(model.parameters(), before, strict=True):
-            largest = max(largest, (p.detach() - old).abs().max().item())
-    return largest
+        loss = criterion(model(x), y)
+        loss.backward()
+        return loss
+
+    points = [torch.cat([model.weight.detach().flatten(), model.bias.detach()])]
+    losses: list[float] = []
+    for _ in range(epochs):
+        losses.append(optimizer.step(closure).item())
+        points.append(torch.cat([model.weight.detach().flatten(), model.bias.detach()]))
+        if stop(losses[-1]):
+            break
+    with torch.no_grad():
+        losses.append(criterion(model(x), y).item())  # at the last point: losses[t] at points[t]
+    return torch.stack(points), losses
 
 
-def _radam_momentum_steps() -> int:
-    """How many of RAdam's first steps are plain steps of lr times the averaged gradient."""
-    x, y = linreg.lesson_data()
-    torch.manual_seed(0)
-    model = linreg.LinearModel()
-    weight = model.linear.weight
-    optimizer = torch.optim.RAdam(model.parameters(), lr=0.01)
-    average = torch.zeros_like(weight)
-    for t in range(1, 20):
-        optimizer.zero_grad()
-        torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
-        average = 0.9 * average + 0.1 * weight.grad
-        before = weight.detach().clone()
-        optimizer.step()
-        if not torch.allclose(weight.detach() - before, -0.01 * average / (1 - 0.9**t)):
-            return t - 1
-    raise AssertionError("RAdam never started adapting")
+def _passed(losses: list[float], cap: float = 1e6) -> int | None:
+    """The epoch whose loss first exceeded `cap`, if one did."""
+    return next((epoch for epoch, loss in enumerate(losses) if loss > cap), None)
 
 
 def _check_loss_surface(out: dict[str, str]) -> None:
-    x, _ = linreg.lesson_data()
+    stdout = out["stdout"]
+    x, y = linreg.lesson_data()
+    minimum = torch.tensor([2.0, 0.0])
     design = torch.cat([x, torch.ones(3, 1)], dim=1).double()
-    eigenvalues = torch.linalg.eigvalsh(2 * design.T @ design)
-    kappa = (eigenvalues[-1] / eigenvalues[0]).item()
-    assert f": {kappa:.1f}" in out["stdout"]
+    lambda_min, lambda_max = torch.linalg.eigvalsh(2 * design.T @ design).tolist()
+    kappa = lambda_max / lambda_min
+    bound = 2 / lambda_max
+    assert f"eigenvalues: {lambda_min:.4f} and {lambda_max:.4f}" in stdout
+    assert f"condition number: {kappa:.2f}" in stdout
+    assert round(kappa) == 46  # the prose's κ ≈ 46
+    torch.manual_seed(0)
+    start = torch.nn.Linear(1, 1)
+    w0, b0 = start.weight.item(), start.bias.item()
+    assert f"start: w = {w0:.4f}, b = {b0:.4f}" in stdout
+    assert abs(w0) < 0.01  # the alt text: "flat near y = 0.5"
+    assert abs(b0 - 0.5) < 0.05
+    layer = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(torch.linspace(-1, 4, 200)[50].item())
+        layer.bias.fill_(torch.linspace(-1, 2.6, 200)[80].item())
+        grid_point = torch.nn.MSELoss(reduction="sum")(layer(x), y).item()
+    assert f"MSELoss at one grid point: {grid_point:.4f}" in stdout
+    assert f"loss_grid at that point:   {grid_point:.4f}" in stdout
+
+    # 2. SGD below, near and above the bound.
+    assert f"stable bound 2/λmax = {bound:.4f}" in stdout
+    for lr in [0.01, 0.9 * bound, 1.1 * bound]:
+        points, losses = _path("SGD", {"lr": lr}, x, y)
+        row = f"{lr:7.4f}  {abs(1 - lr * lambda_max):12.4f}  {abs(1 - lr * lambda_min):11.4f}  "
+        if _passed(losses) is not None:
+            row += f"loss passed 1e6 at epoch {_passed(losses)}"
+        else:
+            row += f"distance to minimum {(points[-1] - minimum).norm():.4f}"
+        assert row in stdout
+    assert abs(abs(1 - 0.01 * lambda_max) - 2 / 3) < 0.01  # "shrinks by a third"
+    sgd_distance = (_path("SGD", {"lr": 0.01}, x, y)[0][-1] - minimum).norm().item()
+
+    # 3. Other optimizers: settings as the prose says, torch's defaults where it says so.
+    assert inspect.signature(torch.optim.Rprop).parameters["lr"].default == 0.01
+    assert inspect.signature(torch.optim.LBFGS).parameters["lr"].default == 1
+    others = {
+        "SGD, momentum 0.9": ("SGD", {"lr": 0.01, "momentum": 0.9}, "> 100"),
+        "Adam, lr = 0.1": ("Adam", {"lr": 0.1}, "> 100"),
+        "Rprop, lr = 0.01": ("Rprop", {"lr": 0.01}, None),
+        "LBFGS, max_iter = 1": ("LBFGS", {"lr": 1, "max_iter": 1}, "5"),
+    }
+    for label, (name, settings, first) in others.items():
+        points, _ = _path(name, settings, x, y)
+        distances = (points - minimum).norm(dim=1)
+        close = (distances < 1e-3).nonzero()
+        found = str(close[0, 0].item()) if len(close) else "> 100"
+        assert first is None or found == first
+        assert f"{found:>21}{distances[-1]:>18.2e}  {label}" in stdout
+        if name in ("Adam", "Rprop"):  # the first step is diagonal: w and b move alike
+            step = (points[1] - points[0]).abs()
+            assert abs(step[0] - step[1]) < 1e-6
+
+    # 4. Momentum: the rates are the roots of z² − (1 + μ − αλ)z + μ, here from numpy.
+    def rate(lr: float, momentum: float, eigenvalue: float) -> float:
+        return float(np.abs(np.roots([1, -(1 + momentum - lr * eigenvalue), momentum])).max())
+
+    root = kappa**0.5
+    mu_polyak = ((root - 1) / (root + 1)) ** 2
+    lr_polyak = 4 / (lambda_max**0.5 + lambda_min**0.5) ** 2
+    assert f"heavy ball: momentum {mu_polyak:.4f}, lr {lr_polyak:.4f}" in stdout
+    distances = {}
+    for label, lr, momentum in [
+        ("SGD", 0.01, 0.0),
+        ("SGD, momentum 0.9", 0.01, 0.9),
+        ("heavy ball", lr_polyak, mu_polyak),
+    ]:
+        points, losses = _path("SGD", {"lr": lr, "momentum": momentum}, x, y)
+        distances[label] = (points[-1] - minimum).norm().item()
+        steep, flat = rate(lr, momentum, lambda_max), rate(lr, momentum, lambda_min)
+        assert f"{steep:>10.4f}{flat:>10.4f}{distances[label]:>20.2e}  {label}" in stdout
+    assert f"{rate(0.01, 0, lambda_max):.3f}" == "0.667"  # the prose's rates
+    assert f"{rate(0.01, 0.9, lambda_max):.3f}" == f"{rate(0.01, 0.9, lambda_min):.3f}" == "0.949"
+    assert distances["SGD"] / distances["SGD, momentum 0.9"] > 50  # "more than fifty times"
+    heavy = _path("SGD", {"lr": lr_polyak, "momentum": mu_polyak}, x, y)[1]
+    assert heavy[1] > heavy[0]  # the alt text: it first rises,
+    assert heavy[70] < 1e-10  # and is at float32's floor before epoch 70
+    assert f"best plain gradient descent: {(kappa - 1) / (kappa + 1):.4f} per epoch" in stdout
+    assert f"heavy ball:                  {(root - 1) / (root + 1):.4f} per epoch" in stdout
+
+    # 5. Without zero_grad: the sum of all gradients so far, by hand.
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    gradient_sum = torch.zeros(2)
+    orbit = []
+    for _ in range(100):
+        model.zero_grad()
+        torch.nn.MSELoss(reduction="sum")(model(x), y).backward()
+        gradient_sum += torch.cat([model.weight.grad.flatten(), model.bias.grad])
+        with torch.no_grad():
+            model.weight -= 0.01 * gradient_sum[0]
+            model.bias -= 0.01 * gradient_sum[1]
+        w_b = torch.cat([model.weight.detach().flatten(), model.bias.detach()])
+        orbit.append((w_b - minimum).norm().item())
+    assert "identical after every one of 100 epochs: True" in stdout
+    printed = stdout.split("distance to the minimum, every 10 epochs:\n")[1].splitlines()[0]
+    expected = [float(f"{d:.2f}") for d in orbit[9::10]]
+    assert [float(v) for v in printed.split()] == pytest.approx(expected, abs=0.011)
+    assert min(orbit[50:]) > 0.1  # it never settles
+    assert f"rates with momentum 1: {rate(0.01, 1, lambda_max):.4f}" in stdout
+    assert f" and {rate(0.01, 1, lambda_min):.4f}" in stdout
+
+    # 6. Centring.
+    x_c = x - 2.0
+    design_c = torch.cat([x_c, torch.ones(3, 1)], dim=1).double()
+    h_c = 2 * design_c.T @ design_c
+    assert f"Hessian for centred x: {h_c.tolist()}" in stdout
+    small, large = torch.linalg.eigvalsh(h_c).tolist()
+    assert f"condition number: {kappa:.2f} -> {large / small:.2f}" in stdout
+    assert f"stable bound:     {bound:.4f} -> {2 / large:.4f}" in stdout
+    for lr in [0.01, 1 / large]:
+        points, _ = _path("SGD", {"lr": lr}, x_c, y)
+        w, b_c = points[-1].tolist()
+        b = b_c - 2 * w
+        distance = ((w - 2) ** 2 + b**2) ** 0.5
+        assert f"lr = {lr:.4f}: w = {w:.4f}, b = {b + 0.0:.4f}, distance {distance:.1e}" in stdout
+        if lr == 0.01:
+            assert 8.5 < sgd_distance / distance < 9.5  # "nine times closer"
+            assert f"{sgd_distance:.4f}" == "0.6301"  # "0.6301 in section 2"
+
+    # 7. The fit after 0, 1, 5, 20 and 100 epochs of the lesson's run.
+    history = _lesson()
+    points, losses = _path("SGD", {"lr": 0.01}, x, y)
+    assert losses == [*history.losses, history.full_losses[-1]]
+    for epoch in [0, 1, 5, 20, 100]:
+        w, b = points[epoch].tolist()
+        assert f"{epoch:>5}{w:>9.4f}{b:>9.4f}" in stdout
+
+    # 8. Around the bound.
+    for factor in [0.5, 0.9, 0.99, 1.01, 1.1]:
+        lr = factor * bound
+        _, losses = _path("SGD", {"lr": lr}, x, y)
+        row = f"{factor:>8}{lr:>8.4f}{abs(1 - lr * lambda_max):>14.4f}  "
+        if _passed(losses) is not None:
+            row += f"loss passed 1e6 at epoch {_passed(losses)}"
+            assert _passed(losses) < 30  # "within 30 epochs"
+        else:
+            row += f"loss {losses[-1]:.3g}"
+        if factor == 1.01:
+            assert 45 < losses[-1] / losses[0] < 55  # "some fifty-fold"
+        assert row in stdout
+
+    # Exercises: 1, epochs to a loss below 1e-6 per momentum.
+    needed = {}
+    for i in range(10):
+        momentum = 0.5 + 0.05 * i
+        _, losses = _path(
+            "SGD", {"lr": 0.01, "momentum": momentum}, x, y, 2000, stop=lambda v: v < 1e-6
+        )
+        needed[round(momentum, 2)] = len(losses) - 1  # the last is the loss at the end
+    best = min(needed, key=needed.get)
+    critical = (1 - (0.01 * lambda_min) ** 0.5) ** 2
+    assert f"epochs to a loss below 1e-6: {needed}" in stdout
+    assert f"fastest: momentum {best} ({needed[best]} epochs)" in stdout
+    assert f"the flat direction's roots meet at momentum {critical:.4f}" in stdout
+    # 2 and 3: κ and the bound for 'mean' on centred x.
+    assert f"by hand: 1.5, from torch: {large / small:.4f}" in stdout
+    bound_mean = 2 / (large / 3)
+    assert f"by hand: 1.0, stable_lr: {bound_mean:.4f}" in stdout
+    for lr in [0.9, 1.1]:
+        _, losses = _path("SGD", {"lr": lr}, x_c, y, reduction="mean")
+        if _passed(losses) is not None:
+            assert f"lr = {lr}: the loss passed 1e6 at epoch {_passed(losses)}" in stdout
+        else:
+            assert f"lr = {lr}: loss {losses[-1]:.2e} after 100 epochs" in stdout
+    # 4: the bias mapped back, within 1e-3 after 8 epochs (and b_c exact after one).
+    points, _ = _path("SGD", {"lr": 1 / large}, x_c, y, epochs=20)
+    b_original = points[:, 1] - 2 * points[:, 0]
+    reached = int((b_original.abs() < 1e-3).nonzero()[0, 0])
+    predicted = math.ceil(math.log(2000 * abs(w0 - 2)) / math.log(3))
+    assert f"|b_c - 4| after one epoch: {abs(points[1, 1].item() - 4):.1e}" in stdout
+    assert f"predicted: {predicted} epochs, measured: {reached} epochs" in stdout
+    assert out["images"] == 6
+
+
+def _minibatch_start(lr: float = 0.03) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """The tutorial's `start()`: weights from seed 0 (global RNG left alone), plain SGD."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = linreg.LinearModel(in_features=2)
+    return model, torch.optim.SGD(model.parameters(), lr=lr)
+
+
+def _minibatch_run(batch_size: int | None, lr: float = 0.03, epochs: int = 5) -> linreg.History:
+    """The tutorial's runs: SGD on the mean squared error, batches shuffled from seed 0."""
+    model, optimizer = _minibatch_start(lr)
+    x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
+    criterion = torch.nn.MSELoss()
+    return linreg.train(
+        model, x, y, criterion, optimizer, epochs, batch_size, seed=0, full_loss_every="update"
+    )
 
 
 def _check_minibatches(out: dict[str, str]) -> None:
+    stdout = out["stdout"]
     x, y = linreg.synthetic_data([2.0, -3.4], 4.2, n=500, noise=0.01, seed=0)
-    torch.manual_seed(0)
-    model = linreg.LinearModel(in_features=2)
-    optimizer = linreg.make_optimizer("SGD", model.parameters(), lr=0.03)
-    run = linreg.train(
-        model, x, y, linreg.make_criterion("mean"), optimizer, epochs=5, batch_size=32, seed=0
+    n = len(x)
+
+    # The closed form in float64, the best loss any run can reach.
+    design = torch.cat([x, torch.ones(n, 1)], dim=1).double()
+    coef = torch.linalg.lstsq(design, y.double()).solution.flatten().tolist()
+    best = float(
+        ((design @ torch.tensor(coef, dtype=torch.float64) - y.double().flatten()) ** 2).mean()
     )
-    w1, w2 = run.weight.flatten().tolist()
-    row = ["batch 32", len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
-    assert "{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row) in out["stdout"]
-    assert "16 batches; sizes: [32, 32, 32] ... [32, 20]" in out["stdout"]
+    w1, w2, b = (round(v, 4) for v in coef)
+    assert f"closed form: w = [{w1}, {w2}]  b = {b}  loss = {best:.3g}" in stdout
+
+    sizes = [min(32, n - start) for start in range(0, n, 32)]
+    assert len(sizes) == math.ceil(n / 32) == 16
+    assert f"16 batches; sizes: {sizes[:3]} ... {sizes[-2:]}" in stdout
+    assert "epoch 5: full-data loss" in stdout  # loop (a): a shuffle of the global RNG
+
+    # (b) and linreg.train: the same loop, bit for bit.
+    batch_32 = _minibatch_run(32)
+    assert f"80 updates, full-data loss {batch_32.final_loss:.4g}" in stdout
+    assert "same batch losses: True" in stdout
+    assert "same w and b: True True" in stdout
+    # (c): RandomSampler draws one unused permutation at the end of every epoch.
+    generator = torch.Generator().manual_seed(0)
+    perms = [torch.randperm(n, generator=generator).tolist() for _ in range(3)]
+    sampler = torch.utils.data.RandomSampler(range(n), generator=torch.Generator().manual_seed(0))
+    first, second = list(sampler), list(sampler)
+    assert (first == perms[0], second == perms[1], second == perms[2]) == (True, False, True)
+    assert "first epoch the same: True" in stdout
+    assert "all five the same: False" in stdout
+    assert "sampler's epoch 1 is permutation 1: True" in stdout
+    assert "its epoch 2 is permutation 2: False ; permutation 3: True" in stdout
+
+    # The three runs; the final loss is the loss on all the data after the last update.
+    settings = {"full batch": None, "batch 32": 32, "batch 1": 1}
+    runs = {name: _minibatch_run(size) for name, size in settings.items()}
+    for name, run in runs.items():
+        model, _ = _minibatch_start()
+        with torch.no_grad():
+            model.linear.weight.copy_(run.weight)
+            model.linear.bias.copy_(run.bias)
+            assert run.final_loss == torch.nn.MSELoss()(model(x), y).item()
+        w1, w2 = run.weight.flatten().tolist()
+        row = [name, len(run.step_losses), run.final_loss, w1, w2, run.bias.item()]
+        assert "{:<12}{:>9}{:>12.3g}{:>9.4f}{:>9.4f}{:>9.4f}".format(*row) in stdout
+    initial = runs["full batch"].full_losses[0]
+    assert len({run.full_losses[0] for run in runs.values()}) == 1
+    assert f"initial loss (all runs): {initial:.3g}" in stdout
+    assert f"best possible loss (closed form): {best:.3g}" in stdout
+    full, b32, b1 = runs.values()
+    # "16 or 500 times as many updates"; "the runs differ 500-fold in length"
+    assert [len(run.step_losses) for run in runs.values()] == [5, 80, 2500]
+    assert 0.4 < full.final_loss / initial < 0.6  # "only halved the initial loss"
+    assert (b32.weight - torch.tensor([[2.0, -3.4]])).abs().max() < 0.05  # "close"
+    assert b1.final_loss < 1.5 * best  # "near the best possible loss"
+    # "at about the same rate per update at first": updates 1 to 5 within a factor 1.5;
+    # "full batch is at best a little ahead" (within 2 %, and ahead from update 2 on)
+    for k in range(1, 6):
+        values = [run.full_losses[k] for run in runs.values()]
+        assert max(values) < 1.5 * min(values)
+        assert full.full_losses[k] < 1.02 * min(values)
+        assert k == 1 or full.full_losses[k] == min(values)
+    assert b1.full_losses[n] < 1.5 * best  # batch 1 "reached the bottom in its first epoch"
+    for name, run in [("batch 32", b32), ("batch 1", b1)]:
+        last_epoch = run.full_losses[-len(run.step_losses) // 5 :]
+        low, high = min(last_epoch), max(last_epoch)
+        line = f"{name}, last epoch: full-data loss from {low:.3g} to {high:.3g}"
+        assert line in stdout
+    # batch 32 "still descending", ending at the bottom of its range; batch 1 "up to 40 %"
+    assert b32.final_loss == min(b32.full_losses[-16:])
+    assert b32.full_losses[-16] == max(b32.full_losses[-16:])
+    assert round((max(b1.full_losses[-500:]) / best - 1) * 10) == 4
+
+    _check_gradient_noise(out["stdout"], x, y)
+
+    # Exercises 1 to 3.
+    assert f"updates per epoch: {math.ceil(n / 32)} ; drop_last=True: {n // 32}" in stdout
+    assert f"updates: {5 * (n // 32)} ; samples left out per epoch: {[n % 32] * 5}" in stdout
+    model, optimizer = _minibatch_start()
+    generator = torch.Generator().manual_seed(0)
+    for _epoch in range(5):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - n % 32, 32):
+            index = order[start : start + 32]
+            loss = torch.nn.MSELoss()(model(x.index_select(0, index)), y.index_select(0, index))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        assert f"full-data loss: {torch.nn.MSELoss()(model(x), y).item():.4g}" in stdout
+    assert "sum / mean, per parameter: ['32.0000', '32.0000', '32.0000']" in stdout
+
+    # Exercise 4: one epoch for each learning rate and batch size.
+    below: dict[int, list[float]] = {1: [], 32: []}
+    for size in below:
+        for lr in [0.3, 0.03, 0.003]:
+            loss = _minibatch_run(size, lr, epochs=1).final_loss
+            assert f"batch {size:>2}, lr={lr:<6} final loss {loss:.3g}" in stdout
+            if loss < 0.001:
+                below[size].append(lr)
+    assert f"below 0.001 at batch 1: {below[1]} ; at batch 32: {below[32]}" in stdout
+    assert below == {1: [0.03], 32: [0.3]}
+    # lr=0.3 is "fine for the exact gradient", "well below the stable bound of full batch"
+    assert linreg.stable_lr(x, "mean") > 2 * 0.3
     assert out["images"] == 2
+
+
+def _check_gradient_noise(stdout: str, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The spread of minibatch gradients, from per-sample gradients written out."""
+    model, _ = _minibatch_start()
+    w = model.linear.weight.detach().double()
+    b = model.linear.bias.detach().double()
+    residual = x.double() @ w.T + b - y.double()  # (N, 1)
+    per_sample = 2 * residual * torch.cat([x.double(), torch.ones(len(x), 1)], dim=1)  # (N, 3)
+    full = per_sample.mean(dim=0)
+    variance = (per_sample - full).pow(2).sum(dim=1).mean()  # sigma^2 of one sample
+    n = len(x)
+    rows = {
+        int(m[1]): [float(v) for v in m.groups()[1:]]
+        for m in re.finditer(r"^\s+(1|32|500)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", stdout, re.M)
+    }
+    assert list(rows) == [1, 32, 500]
+    generator = torch.Generator().manual_seed(0)
+    for size, (mean_off, spread, scaled) in rows.items():
+        index = [torch.randperm(n, generator=generator)[:size] for _ in range(200)]
+        draws = torch.stack([per_sample[i].mean(dim=0) for i in index])
+        expected_off = float((draws.mean(dim=0) - full).norm() / full.norm())
+        expected = float((draws - full).norm(dim=1).pow(2).mean().sqrt() / full.norm())
+        assert mean_off == pytest.approx(expected_off, abs=0.0015)
+        assert spread == pytest.approx(expected, abs=0.0015)
+        assert scaled == pytest.approx(expected * size**0.5, abs=0.006)
+        # the variance of a batch drawn without replacement: sigma^2 / B * (N - B) / (N - 1)
+        theory = float(variance / size * (n - size) / (n - 1)) / float(full.norm()) ** 2
+        if size < n:
+            assert expected**2 == pytest.approx(theory, rel=0.25)
+    assert 1.7 < rows[1][1] < 2  # "almost twice the gradient itself"
+    assert 0.28 < rows[32][1] < 0.38  # "about a third of it"
+    assert abs(rows[1][2] - 1.8) < 0.1  # "spread·√B stays near 1.8"
+    assert abs(rows[32][2] - 1.8) < 0.1
+    assert rows[500] == [0.0, 0.0, 0.0]
 
 
 def _check_pitfalls(out: dict[str, str]) -> None:
@@ -868,7 +1192,41 @@ def test_twins_that_differ_otherwise_fail_the_build(
         notebooks.page_notebook(_twins(tmp_path, monkeypatch, english, chinese))
 
 
-def _per_evaluation(runs: dict[str, linreg.History], lang: str) -> Figure:
+class _CountingLoss(torch.nn.MSELoss):
+    """The lesson's summed MSE, counting its calls: `linreg.train`'s closures included."""
+
+    def __init__(self) -> None:
+        super().__init__(reduction="sum")
+        self.calls = 0
+
+    def forward(self, y_pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():  # not the loss on all the data, recorded under no_grad
+            self.calls += 1
+        return super().forward(y_pred, y)
+
+
+def _evaluations(name: str, epochs: int = 100, **settings: object) -> tuple[list[float], list[int]]:
+    """A run's losses and, for each, the number of the loss evaluation that measured it.
+
+    Tutorial 3's x-axis; `_check_optimizers` uses it too.
+    """
+    torch.manual_seed(0)
+    model = linreg.LinearModel()
+    criterion = _CountingLoss()
+    ends: list[int] = []  # evaluations done by the end of each epoch
+    history = linreg.train(
+        model,
+        *linreg.lesson_data(),
+        criterion,
+        linreg.make_optimizer(name, model.parameters(), **settings),
+        epochs,
+        callback=lambda epoch, loss, model: ends.append(criterion.calls),
+    )
+    assert ends[-1] == history.loss_evaluations
+    return history.losses, [1] + [end + 1 for end in ends[:-1]]
+
+
+def _per_evaluation(runs: dict[str, linreg.History], lang: str) -> matplotlib.figure.Figure:
     """The runs against the loss evaluation that measured each loss, as tutorial 3 draws."""
     at = {name: list(range(1, len(run.losses) + 1)) for name, run in runs.items()}
     at["LBFGS"] = _evaluations("LBFGS", lr=0.01)[1]  # the others evaluate once per epoch

@@ -163,7 +163,8 @@ def test_history_fields_and_json():
     assert history.loss_evaluations == epochs
     assert history.seconds > 0
     assert history.stopped_early is False
-    assert history.final_loss == history.losses[-1]
+    assert len(history.full_losses) == epochs + 1
+    assert history.final_loss == history.full_losses[-1]
     assert history.weight.shape == (1, 2)
     assert history.bias.shape == (1,)
     assert torch.equal(history.weight, model.linear.weight.detach())
@@ -174,11 +175,82 @@ def test_history_fields_and_json():
     loaded = json.loads(json.dumps(history.to_dict()))
     assert loaded["losses"] == history.losses
     assert loaded["step_losses"] == history.step_losses
+    assert loaded["full_losses"] == history.full_losses
     assert loaded["weight"] == history.weight.tolist()
     assert loaded["bias"] == history.bias.tolist()
     assert loaded["loss_evaluations"] == epochs
     assert loaded["seconds"] == history.seconds
     assert loaded["stopped_early"] is False
+
+
+def full_data_loss(model, x, y, criterion):
+    """The loss of `model` on all of `(x, y)`, computed here without `train`."""
+    with torch.no_grad():
+        return criterion(model(x), y).item()
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("batch_size", [None, 1, 3, 4])
+def test_final_loss_is_the_trained_models_loss_on_all_the_data(reduction, batch_size):
+    x, y = linreg.synthetic_data([1.5, -0.5], 0.3, n=10, noise=0.1, seed=4)
+    history, model = _sgd_run(x, y, reduction, epochs=3, batch_size=batch_size, seed=0)
+    assert history.final_loss == full_data_loss(model, x, y, make_criterion(reduction))
+    initial = seeded(0, 2, 1)
+    assert history.full_losses[0] == full_data_loss(initial, x, y, make_criterion(reduction))
+    assert len(history.full_losses) == 3 + 1
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_full_batch_full_losses_are_the_lessons_losses_one_update_later(reduction):
+    # the loss the lesson prints in epoch k is the model's loss before update k, so the
+    # no-grad evaluations give the same numbers, plus the loss after the last update
+    x, y = linreg.lesson_data()
+    history, _ = _sgd_run(x, y, reduction, epochs=20)
+    assert history.full_losses[:-1] == history.losses
+    assert history.final_loss < history.losses[-1]
+
+
+def test_full_loss_every_update_records_the_learning_curve_without_changing_training():
+    x, y = linreg.synthetic_data([0.7, 1.2], -0.4, n=10, noise=0.2, seed=2)
+    epochs, batch_size = 3, 4
+    per_epoch, epoch_model = _sgd_run(x, y, "mean", epochs, batch_size, seed=0)
+    per_update, update_model = _sgd_run(
+        x, y, "mean", epochs, batch_size, seed=0, full_loss_every="update"
+    )
+    steps = math.ceil(10 / batch_size)
+    assert len(per_update.full_losses) == 1 + epochs * steps
+    assert per_update.full_losses[::steps] == per_epoch.full_losses
+    assert per_update.step_losses == per_epoch.step_losses
+    assert per_update.losses == per_epoch.losses
+    assert per_update.loss_evaluations == per_epoch.loss_evaluations == epochs * steps
+    assert torch.equal(update_model.linear.weight, epoch_model.linear.weight)
+
+    # the hand-written loop, evaluating the whole data after every update
+    reference = seeded(0, 2, 1)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.01)
+    criterion = make_criterion("mean")
+    generator = torch.Generator().manual_seed(0)
+    expected = [full_data_loss(reference, x, y, criterion)]
+    for _epoch in range(epochs):
+        order = torch.randperm(10, generator=generator)
+        for start in range(0, 10, batch_size):
+            index = order[start : start + batch_size]
+            hand_loop(reference, [[(x[index], y[index])]], criterion, optimizer)
+            expected.append(full_data_loss(reference, x, y, criterion))
+    assert per_update.full_losses == expected
+
+
+def test_full_batch_every_update_is_every_epoch():
+    x, y = linreg.lesson_data()
+    per_epoch, _ = _sgd_run(x, y, epochs=5)
+    per_update, _ = _sgd_run(x, y, epochs=5, full_loss_every="update")
+    assert per_update.full_losses == per_epoch.full_losses
+
+
+def test_unknown_full_loss_every_is_refused():
+    x, y = linreg.lesson_data()
+    with pytest.raises(LinregError, match="full_loss_every='step'"):
+        _sgd_run(x, y, full_loss_every="step")
 
 
 def test_history_without_bias():
@@ -222,6 +294,7 @@ def test_lbfgs_through_train_matches_a_hand_written_closure_loop():
     assert history.step_losses == losses
     assert history.loss_evaluations == calls[0]
     assert history.loss_evaluations > epochs
+    assert history.final_loss == full_data_loss(reference, x, y, criterion)
     assert torch.equal(history.weight, reference.linear.weight.detach())
     assert torch.equal(history.bias, reference.linear.bias.detach())
 

@@ -247,7 +247,7 @@ print(
 # ratio of the largest eigenvalue to the smallest,
 #
 # $$
-# \kappa = \frac{\lambda_{\max}}{\lambda_{\min}},
+# \kappa = \frac{\lambda_{\mathrm{max}}}{\lambda_{\mathrm{min}}},
 # $$
 #
 # is the **condition number** of $H$: it says how much steeper the bowl is in its
@@ -342,8 +342,8 @@ print(
 # tutorial 1 reached by hand from its own start.
 #
 # Why not simply take a larger learning rate? Because the steep direction sets a limit:
-# once $\alpha\lambda_{\max} > 2$, the factor $|1 - \alpha\lambda_{\max}|$ exceeds 1 and the
-# error there *grows* every epoch. `linreg.stable_lr` computes the bound $2/\lambda_{\max}$:
+# once $\alpha\lambda_{\mathrm{max}} > 2$, the factor $|1 - \alpha\lambda_{\mathrm{max}}|$ exceeds 1 and the
+# error there *grows* every epoch. `linreg.stable_lr` computes the bound $2/\lambda_{\mathrm{max}}$:
 
 # %%
 bound = linreg.stable_lr(x_data, "sum")
@@ -413,7 +413,7 @@ assert abs(lr_mean - 0.03) < 1e-12 and same
 
 # %% [markdown] tags=["solution"]
 # The mean's loss is the sum's divided by $N$, so its Hessian is $H/N$, with largest
-# eigenvalue $\lambda_{\max}/N$. The bound $2N/\lambda_{\max}$ is $N$ times the sum's:
+# eigenvalue $\lambda_{\mathrm{max}}/N$. The bound $2N/\lambda_{\mathrm{max}}$ is $N$ times the sum's:
 # about 0.18 instead of 0.06.
 
 # %% tags=["solution"]
@@ -432,7 +432,7 @@ assert abs(bound_by_hand - 3 * bound) < 1e-12
 # %% [markdown] tags=["solution"]
 # After a few dozen epochs only the flat part of the error is left, so
 # $b - b^* \approx c\,v_b\,\rho^t$: $c$ is the starting error's component along the flat
-# eigenvector $v$, $v_b$ that eigenvector's $b$ part, and $\rho = 1 - \alpha\lambda_{\min}$.
+# eigenvector $v$, $v_b$ that eigenvector's $b$ part, and $\rho = 1 - \alpha\lambda_{\mathrm{min}}$.
 # Since $b^* \approx 0$, solve $|c\,v_b|\,\rho^t < 0.01$ for the smallest whole $t$.
 # Over six times the lesson's 100 epochs, and the count agrees exactly.
 
@@ -462,7 +462,7 @@ assert epochs == predicted_epochs
 # and 2 % above it. What is the loss after 100 epochs?
 
 # %% [markdown] tags=["solution"]
-# At $\alpha = f \cdot 2/\lambda_{\max}$ the steep direction's factor is $|1 - 2f|$:
+# At $\alpha = f \cdot 2/\lambda_{\mathrm{max}}$ the steep direction's factor is $|1 - 2f|$:
 # 0.96 just below the bound, and the loss falls; 1.04 just above, and the error along
 # the steep direction grows by 4 % every epoch, about 50-fold in 100 epochs. The loss,
 # which goes with its square, ends over two thousand times higher than it started.

@@ -379,7 +379,7 @@ print(y_test, y_test.requires_grad, f"{y_test.item():.4f}")
 # ## 11. A learning rate above the stable bound
 #
 # [Tutorial 2](02-pytorch-lesson.md) showed that full-batch gradient descent on this loss
-# converges only for learning rates below $2/\lambda_{\max}$. Just above it, the loss
+# converges only for learning rates below $2/\lambda_{\mathrm{max}}$. Just above it, the loss
 # grows every epoch:
 
 # %%
