@@ -56,7 +56,7 @@ initial = copy.deepcopy(model.state_dict())
 
 
 def homework(name, epochs=100, **settings):
-    """Train a fresh model from `initial` with torch.optim.<name>(**settings)."""
+    """Train a model from `initial` with torch.optim.<name>(**settings)."""
     model = linreg.LinearModel()
     model.load_state_dict(initial)
     optimizer = getattr(torch.optim, name)(model.parameters(), **settings)
