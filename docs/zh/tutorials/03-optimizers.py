@@ -112,8 +112,8 @@ linreg.plot_comparison(losses, kind="overlay", lang="zh")
 # %%
 lbfgs = same["LBFGS"]["evaluations"] + [same["LBFGS"]["total"] + 1]
 per_step = [after - before for before, after in zip(lbfgs, lbfgs[1:])]
-print("LBFGS 前几步各自的损失计算次数:", per_step[:5])
-print("合计:", sum(per_step))
+print("LBFGS 前几步各自的损失计算次数：", per_step[:5])
+print("合计：", sum(per_step))
 
 # %% [markdown]
 # 所以按轮数画图，LBFGS 占了便宜；下文“合理的设置”一节按损失计算次数画图。这笔开销来自 `lr=0.01`，而不是 LBFGS 本身。
@@ -129,7 +129,7 @@ for name, optimizer_class in linreg.OPTIMIZERS.items():
     default = inspect.signature(optimizer_class).parameters["lr"].default
     print(f"{name:<9} lr={default}")
 decay = inspect.signature(torch.optim.AdamW).parameters["weight_decay"].default
-print("AdamW 默认的 weight_decay:", decay)
+print("AdamW 默认的 weight_decay：", decay)
 
 # %% [markdown]
 # 可见 `AdamW` 和 Adam 的设置其实也不一样：它默认每步先把权重乘以 `1 - lr * weight_decay`（即权重衰减），Adam 则不会（练习 4 让两者完全一致）。
@@ -141,14 +141,14 @@ model = linreg.LinearModel()
 model.load_state_dict(initial)
 criterion(model(x), y).backward()
 g = model.linear.weight.grad
-print(f"起点处 w 的梯度: {g.item():+.4f}")
+print(f"起点处 w 的梯度：{g.item():+.4f}")
 w0 = initial["linear.weight"]
 first_step = {}
 for name in ["SGD", "RAdam", "Adam", "Adagrad", "RMSprop", "Adadelta"]:
     w1 = homework(name, epochs=1, lr=0.01)["model"].linear.weight.detach()
     first_step[name] = w1 - w0
     print(
-        f"{name:<9} w 的第一步: {first_step[name].item():+.6f}"
+        f"{name:<9} w 的第一步：{first_step[name].item():+.6f}"
         f" = {(first_step[name] / 0.01).item():7.3f} * lr"
     )
 
@@ -167,7 +167,7 @@ lr, alpha = 0.01, 0.99
 v1 = (1 - alpha) * g**2
 rmsprop = -lr * g / (v1.sqrt() + 1e-8)
 print(
-    f"RMSprop: v1 = {v1.item():.2f}，手算的一步 {rmsprop.item():+.6f}",
+    f"RMSprop：v1 = {v1.item():.2f}，手算的一步 {rmsprop.item():+.6f}",
     torch.allclose(rmsprop, first_step["RMSprop"]),
 )
 
@@ -176,7 +176,7 @@ v1 = (1 - rho) * g**2
 adadelta = -1.0 * g * (0 + eps) ** 0.5 / (v1 + eps).sqrt()
 w1 = homework("Adadelta", epochs=1, lr=1.0)["model"].linear.weight.detach()
 print(
-    f"Adadelta 在 lr=1 时: 手算的一步 {adadelta.item():+.6f}",
+    f"Adadelta 在 lr=1 时：手算的一步 {adadelta.item():+.6f}",
     torch.allclose(adadelta, w1 - w0),
 )
 
@@ -184,7 +184,7 @@ beta2 = 0.999
 rho_inf = 2 / (1 - beta2) - 1
 rho_t = [rho_inf - 2 * t * beta2**t / (1 - beta2**t) for t in range(1, 11)]
 momentum_steps = sum(r <= 5 for r in rho_t)
-print(f"rho_t <= 5 时 RAdam 走动量步: 从第 1 步到第 {momentum_steps} 步")
+print(f"rho_t <= 5 时 RAdam 走动量步：从第 1 步到第 {momentum_steps} 步")
 
 # %% [markdown]
 # - **Rprop** 只看梯度的**符号**。每个参数的步长从 `lr` 开始，只要符号不变就乘以 1.2，所以在这个光滑的问题上加速很快。
@@ -197,9 +197,9 @@ weight = asgd["model"].linear.weight.detach()
 state = asgd["optimizer"].state[asgd["model"].linear.weight]
 defaults = asgd["optimizer"].defaults
 print(f"t0: {defaults['t0']:g}, lambd: {defaults['lambd']:g}")
-print("ax 与模型的 w 相等:", torch.equal(state["ax"], weight))
+print("ax 与模型的 w 相等：", torch.equal(state["ax"], weight))
 sgd_weight = same["SGD"]["model"].linear.weight.detach()
-print(f"ASGD 的 w 减去 SGD 的 w: {(weight - sgd_weight).item():+.2e}")
+print(f"ASGD 的 w 减去 SGD 的 w：{(weight - sgd_weight).item():+.2e}")
 
 # %% [markdown]
 # ## 合理的设置 { #sensible-settings }
@@ -274,7 +274,7 @@ identical = all(
     and runs[name].loss_evaluations == run["total"]
     for name, run in sensible.items()
 )
-print("linreg.compare 给出的损失、w、b 和损失计算次数完全相同:", identical)
+print("linreg.compare 给出的损失、w、b 和损失计算次数完全相同：", identical)
 assert identical
 
 # %% [markdown]
@@ -299,9 +299,9 @@ for name, run in sensible.items():
             reached[name] = evaluation
             break
 for name, evaluation in sorted(reached.items(), key=lambda item: item[1]):
-    print(f"{name:<8} 损失 < 1e-6: 第 {evaluation} 次计算")
+    print(f"{name:<8} 损失 < 1e-6：第 {evaluation} 次计算")
 winner = min(reached, key=reached.get)
-print("次数最少:", winner)
+print("次数最少：", winner)
 assert winner == "LBFGS" and reached["LBFGS"] == 8
 
 # %% [markdown]
@@ -315,7 +315,7 @@ for alpha in [0.9, 0.999]:
     predicted = 0.01 / (1 - alpha) ** 0.5
     run = homework("RMSprop", epochs=1, lr=0.01, alpha=alpha)
     step = (run["model"].linear.weight.detach() - w0).item()
-    print(f"alpha={alpha}: 预测 {predicted:+.5f}，torch 实测 {step:+.5f}")
+    print(f"alpha={alpha}：预测 {predicted:+.5f}，torch 实测 {step:+.5f}")
     assert math.isclose(step, predicted, rel_tol=1e-5)
 
 # %% [markdown]
@@ -327,7 +327,7 @@ for alpha in [0.9, 0.999]:
 # %% tags=["solution"]
 adam = homework("Adam", epochs=500, lr=0.1)
 epochs_needed = next(i for i, loss in enumerate(adam["losses"]) if loss < 1e-3)
-print("Adam，lr=0.1: 损失 < 1e-3 需要", epochs_needed, "轮")
+print("Adam，lr=0.1：损失 < 1e-3 需要", epochs_needed, "轮")
 assert adam["losses"][epochs_needed - 1] >= 1e-3 > adam["losses"][epochs_needed]
 
 # %% [markdown]
@@ -340,9 +340,11 @@ assert adam["losses"][epochs_needed - 1] >= 1e-3 > adam["losses"][epochs_needed]
 adam = homework("Adam", lr=0.01)
 adamw = homework("AdamW", lr=0.01, weight_decay=0)
 print(
-    "AdamW（默认设置）与 Adam 相同:", same["AdamW"]["losses"] == adam["losses"]
+    "AdamW（默认设置）与 Adam 相同：", same["AdamW"]["losses"] == adam["losses"]
 )
-print("AdamW（weight_decay=0）与 Adam 相同:", adamw["losses"] == adam["losses"])
+print(
+    "AdamW（weight_decay=0）与 Adam 相同：", adamw["losses"] == adam["losses"]
+)
 assert adamw["losses"] == adam["losses"]
 assert torch.equal(
     adamw["model"].linear.weight.detach(), adam["model"].linear.weight.detach()
@@ -359,8 +361,8 @@ plain = same["SGD"]["final"]
 finals = {}
 for momentum in [0.5, 0.8, 0.9, 0.95]:
     finals[momentum] = homework("SGD", lr=0.01, momentum=momentum)["final"]
-    print(f"momentum={momentum}: 最终损失 {finals[momentum]:.3g}")
-print(f"不加动量: {plain:.3g}")
+    print(f"momentum={momentum}：最终损失 {finals[momentum]:.3g}")
+print(f"不加动量：{plain:.3g}")
 assert plain / finals[0.9] > 100 and finals[0.8] < finals[0.9]
 assert finals[0.95] > plain
 
