@@ -124,7 +124,7 @@ loss.backward()
 w -= 0.01 * w.grad
 
 # %% [markdown]
-# **修正**：参数更新本身不属于模型的计算，应当放在 `torch.no_grad()` 里进行，让自动求导不做记录；更新完再亲手把梯度清零：
+# **修正**：参数更新本身不属于模型的计算，应当放进 `torch.no_grad()`，让自动求导不做记录；更新完再亲手把梯度清零：
 
 # %%
 w = torch.tensor(1.0, requires_grad=True)
@@ -296,7 +296,7 @@ b.sum().backward()
 print("改动 .data 之后的梯度：", a.grad)
 
 # %% [markdown]
-# 正确的梯度是 $\sigma(a)(1 - \sigma(a))$，处处不为零。改用 `.detach()`，同样的修改就会被发现，因为自动求导会检查张量的版本计数器：
+# 正确的梯度是 $\sigma(a)(1 - \sigma(a))$，处处不为零。改用 `.detach()`，自动求导就能发现同样的修改并报错，因为它会检查张量的版本计数器：
 
 # %% tags=["raises-exception"]
 a = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -405,7 +405,7 @@ assert buggy[0] == buggy[-1] and not moved_buggy
 assert fixed[-1] < fixed[0]
 
 # %% [markdown] tags=["solution"]
-# （这里用 `torch.equal` 判断正合适：没有被更新的参数，每一位都和原来一模一样。）
+# （这里用 `torch.equal` 判断正合适：没有更新过的参数，每一位都和原来一模一样。）
 
 # %% [markdown]
 # **3.** 现在数据换成 $x = 1, 2, 3, 4$，$y = 3x + 1$，而目标值以一维形式传入，形状为 `(4,)`。模型会学出哪条直线？先给出答案，再用广播后的损失训练一遍来验证。
