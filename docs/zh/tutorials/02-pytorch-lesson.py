@@ -207,7 +207,7 @@ print(
 # 偏置离 0 反而比出发时更远了（它的初始值是 0.5364）。要弄清原因，得看看损失函数的形状。损失是 $(w, b)$ 的二次函数，图像像一只碗，碗的曲率处处相同，由**海森矩阵** $H = 2X^\top X$ 给出；这里的 $X$ 是在 `x_data` 右边添上一列 1（对应偏置）得到的矩阵。设 $\lambda$ 是 $H$ 的一个特征值，沿它对应的特征向量方向，梯度下降每轮都把到最小值点的距离乘以 $1 - \alpha\lambda$。最大特征值与最小特征值之比
 #
 # $$
-# \kappa = \frac{\lambda_{\max}}{\lambda_{\min}}
+# \kappa = \frac{\lambda_{\mathrm{max}}}{\lambda_{\mathrm{min}}}
 # $$
 #
 # 称为 $H$ 的**条件数**，它衡量这只碗最陡的方向比最平的方向陡多少倍。
@@ -282,7 +282,7 @@ print(
 # %% [markdown]
 # 预测与实际训练的结果在 float32 的舍入误差范围内一致（训练用 float32，预测用 float64），所以这里用 `allclose` 比较。最后一行从教程 1 的起点出发，预测出了教程 1 手算 100 轮得到的 $w$ 和 $b$。
 #
-# 那为什么不干脆用更大的学习率？因为陡峭的方向给它设了上限：一旦 $\alpha\lambda_{\max} > 2$，因子 $|1 - \alpha\lambda_{\max}|$ 就大于 1，误差在这个方向上每轮都会**增大**。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\max}$：
+# 那为什么不干脆用更大的学习率？因为陡峭的方向给它设了上限：一旦 $\alpha\lambda_{\mathrm{max}} > 2$，因子 $|1 - \alpha\lambda_{\mathrm{max}}|$ 就大于 1，误差在这个方向上每轮都会**增大**。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\mathrm{max}}$：
 
 # %%
 bound = linreg.stable_lr(x_data, "sum")
@@ -335,7 +335,7 @@ assert abs(lr_mean - 0.03) < 1e-12 and same
 # **2.** `reduction='mean'` 时最大的稳定学习率是多少？先由 $H$ 推出来，再与 `linreg.stable_lr(x_data, "mean")` 比较。
 
 # %% [markdown] tags=["solution"]
-# `'mean'` 的损失是 `'sum'` 的损失除以 $N$，所以它的海森矩阵是 $H/N$，最大特征值是 $\lambda_{\max}/N$。上限 $2N/\lambda_{\max}$ 因此是 `'sum'` 的 $N$ 倍：约 0.18，而不是 0.06。
+# `'mean'` 的损失是 `'sum'` 的损失除以 $N$，所以它的海森矩阵是 $H/N$，最大特征值是 $\lambda_{\mathrm{max}}/N$。上限 $2N/\lambda_{\mathrm{max}}$ 因此是 `'sum'` 的 $N$ 倍：约 0.18，而不是 0.06。
 
 # %% tags=["solution"]
 lambda_max_mean = torch.linalg.eigvalsh(H / len(x_data))[-1].item()
@@ -349,7 +349,7 @@ assert abs(bound_by_hand - 3 * bound) < 1e-12
 # **3.** 按原课的设置（`'sum'`、`lr=0.01`、随机种子 0）训练，要多少轮才能让 $|b| < 0.01$？先用平坦方向的缩小因子预测，再实际训练数一数。
 
 # %% [markdown] tags=["solution"]
-# 几十轮之后，误差只剩平坦方向的部分，于是 $b - b^* \approx c\,v_b\,\rho^t$：其中 $c$ 是初始误差在平坦方向特征向量 $v$ 上的分量，$v_b$ 是这个特征向量的 $b$ 分量，$\rho = 1 - \alpha\lambda_{\min}$。由于 $b^* \approx 0$，只要求出使 $|c\,v_b|\,\rho^t < 0.01$ 成立的最小整数 $t$。结果是原课 100 轮的六倍多，而且预测与实际数出来的轮数分毫不差。
+# 几十轮之后，误差只剩平坦方向的部分，于是 $b - b^* \approx c\,v_b\,\rho^t$：其中 $c$ 是初始误差在平坦方向特征向量 $v$ 上的分量，$v_b$ 是这个特征向量的 $b$ 分量，$\rho = 1 - \alpha\lambda_{\mathrm{min}}$。由于 $b^* \approx 0$，只要求出使 $|c\,v_b|\,\rho^t < 0.01$ 成立的最小整数 $t$。结果是原课 100 轮的六倍多，而且预测与实际数出来的轮数分毫不差。
 
 # %% tags=["solution"]
 import math
@@ -376,7 +376,7 @@ assert epochs == predicted_epochs
 # **4.** 用 `reduction='mean'` 训练，学习率分别取练习 2 所得上限的 98% 和 102%。100 轮后损失各是多少？
 
 # %% [markdown] tags=["solution"]
-# 学习率取 $f \cdot 2/\lambda_{\max}$ 时，陡峭方向的因子是 $|1 - 2f|$：略低于上限时为 0.96，损失下降；略高于上限时为 1.04，误差沿陡峭方向每轮增大 4%，100 轮累计放大约 50 倍。损失随误差的平方增长，最后比起点高出两千多倍。
+# 学习率取 $f \cdot 2/\lambda_{\mathrm{max}}$ 时，陡峭方向的因子是 $|1 - 2f|$：略低于上限时为 0.96，损失下降；略高于上限时为 1.04，误差沿陡峭方向每轮增大 4%，100 轮累计放大约 50 倍。损失随误差的平方增长，最后比起点高出两千多倍。
 
 # %% tags=["solution"]
 finals = {}

@@ -319,7 +319,7 @@ print(y_test, y_test.requires_grad, f"{y_test.item():.4f}")
 # %% [markdown]
 # ## 11. 学习率超过稳定上限 { #11-a-learning-rate-above-the-stable-bound }
 #
-# [教程 2](02-pytorch-lesson.md) 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\max}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失就会一轮比一轮大：
+# [教程 2](02-pytorch-lesson.md) 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\mathrm{max}}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失就会一轮比一轮大：
 
 # %%
 bound = linreg.stable_lr(x, "sum")
