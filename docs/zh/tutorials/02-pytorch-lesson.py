@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 用 PyTorch 实现线性回归：重现原课 { #linear-regression-with-pytorch-the-lesson }
 #
-# 本篇重现课程《PyTorch深度学习实践》的第 5 讲（本站简称“原课”），代码按当前版本的 torch 重写，本站每次构建时都会运行一遍。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，以后你写的每个模型都遵循这一流程：
+# 本篇重现课程《PyTorch深度学习实践》的第 5 讲（本站简称“原课”），代码按当前版本的 torch 重写，本站每次构建时都会运行一遍。我们仍在教程 1 的三个点上训练 $\hat{y} = wx + b$，这次改用 PyTorch 提供的组件：一个 `Module`、一个损失对象和一个优化器。整个流程分四步，你以后写的每个模型都照此进行：
 #
 # 1. 准备数据；
 # 2. 把模型设计成 `torch.nn.Module` 的子类；
@@ -58,7 +58,7 @@ class LinearModel(torch.nn.Module):
 torch.manual_seed(0)  # 每次构建本页，初始权重都相同
 model = LinearModel()
 print(model)
-print("权重的形状:", model.linear.weight.shape, " 偏置的形状:", model.linear.bias.shape)
+print("权重的形状：", model.linear.weight.shape, " 偏置的形状：", model.linear.bias.shape)
 print(f"w 的初始值 = {model.linear.weight.item():.4f}")
 print(f"b 的初始值 = {model.linear.bias.item():.4f}")
 
@@ -67,25 +67,25 @@ print(f"b 的初始值 = {model.linear.bias.item():.4f}")
 #
 # ## 3. 损失函数与优化器 { #3-the-loss-and-the-optimizer }
 #
-# 和教程 1 一样，原课把误差平方加起来作为损失。在当前版本的 torch 中，这写作 `MSELoss(reduction="sum")`。
+# 和教程 1 一样，原课以误差平方和作为损失，在当前版本的 torch 中写作 `MSELoss(reduction="sum")`。
 
 # %%
 criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 
 # %% [markdown]
-# 原课代码写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。用构建本页的 torch 运行这种旧写法，输出如下：
+# 原笔记（一位学习者为原课整理的笔记）写的是 `MSELoss(size_average=False)`。这个参数已弃用：torch 仍然接受它，会把它换算成相应的 `reduction`，同时发出警告。用构建本页的 torch 运行这种旧写法，输出如下：
 
 # %% tags=["warns"]
 legacy = torch.nn.MSELoss(size_average=False)
-print("实际的 reduction:", legacy.reduction)
+print("实际的 reduction：", legacy.reduction)
 
 # %% [markdown]
-# `model.parameters()` 把允许优化器修改的张量全部交给优化器，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
+# `model.parameters()` 把优化器可以修改的张量全部交给它，这里就是权重和偏置。`lr=0.01` 的 `SGD` 会按 $\theta \leftarrow \theta - 0.01 \cdot \partial L / \partial \theta$ 更新其中每一个参数。
 #
 # ## 4. 训练循环 { #4-the-training-loop }
 #
-# 每一轮（epoch）都执行同样的五行代码。（原笔记，即一位学习者为原课整理的笔记，在这里调用的是未定义的 `criterion1`，损失对象的名字其实是 `criterion`。）
+# 每一轮（epoch）都执行同样的五行代码。（原笔记在这里调用了未定义的 `criterion1`；损失对象的名字其实是 `criterion`。）
 
 # %%
 losses = []
@@ -110,7 +110,7 @@ print(f"b = {model.linear.bias.item():.6f}")
 x_test = torch.tensor([[4.0]])
 with torch.no_grad():
     y_test = model(x_test)
-print(f"x = 4 处的预测值: {y_test.item():.6f}")
+print(f"x = 4 处的预测值：{y_test.item():.6f}")
 
 # %% [markdown]
 # 想看整个训练过程，可以像原笔记那样用 matplotlib 画出损失列表。这几行代码放进你自己的脚本里同样能用：在脚本中，`plt.show()` 会弹出一个窗口；在 Notebook 中，图直接显示在单元格下方。
@@ -125,7 +125,7 @@ plt.title("SGD，lr = 0.01")
 plt.show()
 
 # %% [markdown]
-# 本站背后的包用一次调用就能画出同样的曲线：`linreg.plot_loss(losses, lang="zh")`，它会加上浅色网格，坐标轴标签使用你指定的语言；其他几篇教程用的都是它。
+# 本站的 `linreg` 包一次调用就能画出同样的曲线：`linreg.plot_loss(losses, lang="zh")`，还会加上浅色网格，坐标轴标签用你指定的语言；其余几篇教程都用它画图。
 
 # %% [markdown]
 # ## 为什么要调用 `zero_grad`？ { #why-zero_grad }
@@ -147,7 +147,7 @@ print(f"{'轮':>4}  {'调用 zero_grad':>12}  {'不调用':>5}")
 for epoch in range(6):
     print(f"{epoch:5d}  {losses[epoch]:14.4f}  {losses_no_zero[epoch]:8.4f}")
 w_no_zero = model_no_zero.linear.weight.item()
-print(f"100 轮后的 w: {w_no_zero:.4f}（不调用 zero_grad）")
+print(f"100 轮后的 w：{w_no_zero:.4f}（不调用 zero_grad）")
 print(f"              {model.linear.weight.item():.4f}（调用 zero_grad）")
 
 # %% alt="对数坐标下的两条损失曲线：调用 zero_grad 时损失稳步下降；不调用时损失在 100 轮里始终大起大落，大部分时间远高于前者，一直稳定不下来。"
@@ -158,11 +158,11 @@ linreg.plot_comparison(
 )
 
 # %% [markdown]
-# 累积下来的梯度不断把参数往旧的方向推，参数于是冲过了头，来回摆动，迟迟稳定不下来。这种现象其实有个名字：忘记调用 `zero_grad()`，普通的 SGD 就变成了动量为 1、没有阻尼的带动量 SGD，每一步走的都是此前所有梯度之和。教程 4（[损失曲面](04-loss-surface.md)）会逐位验证两者完全相同，并解释为什么动量为 1 时永远停不下来。
+# 累积的梯度不断把参数往旧的方向推，参数于是冲过了头，来回摆动，始终稳定不下来。这种现象其实有个名字：忘记调用 `zero_grad()`，普通的 SGD 就变成了动量为 1、没有阻尼的带动量 SGD，每一步走的都是此前所有梯度之和。教程 4（[损失曲面](04-loss-surface.md)）会逐位验证两者完全相同，并解释为什么动量为 1 时永远停不下来。
 #
 # ## 用 `linreg` 一次调用完成 { #the-same-in-one-call-with-linreg }
 #
-# 本站背后的包把这套流程封装了起来。`linreg.train` 执行的正是原课的循环，连顺序都一样，所以从同一个随机种子出发，它给出的数字与上面**完全相同**，而不只是接近：
+# 本站的 `linreg` 包封装了这套流程。`linreg.train` 执行的正是原课的循环，连顺序都一样，所以从同一个随机种子出发，它给出的数字与上面**完全相同**，而不只是接近：
 
 # %%
 torch.manual_seed(0)
@@ -177,37 +177,37 @@ history = linreg.train(
     epochs=100,
 )
 
-print("损失完全相同:", history.losses == losses)  # 列表的 == 是精确比较
+print("损失完全相同：", history.losses == losses)  # 列表的 == 是精确比较
 print(
-    "w 和 b 完全相同:",
+    "w 和 b 完全相同：",
     torch.equal(history.weight, model.linear.weight),
     torch.equal(history.bias, model.linear.bias),
 )
 
 # %% [markdown]
-# 这里该用要求每一位都相同的 `torch.equal`：我们要说明的正是 `linreg.train` 按同样的顺序执行同样的运算，连舍入误差都不会有差别。如果比较的是用**不同**方法算出的同一个数（下文就有这样的例子），就应当用 `torch.allclose`。
+# 这里该用要求每一位都相同的 `torch.equal`：要说明的正是 `linreg.train` 按同样的顺序执行同样的运算，连舍入误差都不会有差别。如果比较的是用**不同**方法算出的同一个数（下文就有这样的例子），就应当用 `torch.allclose`。
 #
 # 在终端中运行 `linreg train`，做的是同样的训练，打印出的 $w$ 和 $b$ 也一样。
 #
 # ## 离最优解还有多远？为什么？ { #how-far-from-the-best-answer-and-why }
 #
-# 教程 1 中的闭式解是 $w = 2$、$b = 0$。训练 100 轮之后，我们离它还有一段距离。要拿参数做计算，先用 `.detach()` 把它们读成普通张量，这样后面的运算就不会被记进模型的自动求导记录里：
+# 教程 1 中的闭式解是 $w = 2$、$b = 0$。训练 100 轮后，离它还有一段距离。要拿参数做计算，先用 `.detach()` 把它们读成普通张量，这样后续运算就不会记入模型的自动求导记录：
 
 # %%
 w_star, b_star = linreg.fit_closed_form(x_data, y_data)
 weight, bias = model.linear.weight.detach(), model.linear.bias.detach()
 theta = torch.cat([weight.flatten(), bias]).double()  # (2,)：w, b
 theta_star = torch.cat([w_star.flatten(), b_star]).double()
-print("学到的 (w, b):", [round(v, 4) for v in theta.tolist()])
+print("学到的 (w, b)：", [round(v, 4) for v in theta.tolist()])
 print(
-    "闭式解 (w, b):", [round(v, 4) + 0.0 for v in theta_star.tolist()]
+    "闭式解 (w, b)：", [round(v, 4) + 0.0 for v in theta_star.tolist()]
 )  # 加 0.0：b* 只是 1e-15 量级的舍入误差，显示为 0.0 而不是 -0.0
 
 # %% [markdown]
 # 偏置离 0 反而比出发时更远了（它的初始值是 0.5364）。要弄清原因，得看看损失函数的形状。损失是 $(w, b)$ 的二次函数，图像像一只碗，碗的曲率处处相同，由**海森矩阵** $H = 2X^\top X$ 给出；这里的 $X$ 是在 `x_data` 右边添上一列 1（对应偏置）得到的矩阵。设 $\lambda$ 是 $H$ 的一个特征值，沿它对应的特征向量方向，梯度下降每轮都把到最小值点的距离乘以 $1 - \alpha\lambda$。最大特征值与最小特征值之比
 #
 # $$
-# \kappa = \frac{\lambda_{\max}}{\lambda_{\min}}
+# \kappa = \frac{\lambda_{\mathrm{max}}}{\lambda_{\mathrm{min}}}
 # $$
 #
 # 称为 $H$ 的**条件数**，它衡量这只碗最陡的方向比最平的方向陡多少倍。
@@ -221,17 +221,17 @@ eigenvectors = eigenvectors * eigenvectors[0].sign()  # 正负号可任取：让
 flat, steep = eigenvectors[:, 0], eigenvectors[:, 1]  # 各为 (w, b)
 kappa = eigenvalues[1] / eigenvalues[0]
 lr = 0.01
-print("H 的特征值:      ", [round(v, 4) for v in eigenvalues.tolist()])
-print("平坦方向 (w, b): ", [round(v, 4) for v in flat.tolist()])
-print("陡峭方向 (w, b): ", [round(v, 4) for v in steep.tolist()])
-print(f"条件数 κ:         {kappa.item():.1f}")
+print("H 的特征值：     ", [round(v, 4) for v in eigenvalues.tolist()])
+print("平坦方向 (w, b)：", [round(v, 4) for v in flat.tolist()])
+print("陡峭方向 (w, b)：", [round(v, 4) for v in steep.tolist()])
+print(f"条件数 κ：        {kappa.item():.1f}")
 print(
-    "每轮的缩小因子:  ",
+    "每轮的缩小因子： ",
     [round(v, 4) for v in (1 - lr * eigenvalues).abs().tolist()],
 )
 
 # %% [markdown]
-# 这只碗一个方向比另一个方向陡 46 倍。陡峭方向让 $w$ 和 $b$ 同增同减，以 $w$ 为主：直线一边变斜一边抬高，三个预测值朝同一个方向变化，损失涨得很快。平坦方向则让 $w$ 和 $b$ **此消彼长**：$w$ 增大多少，$b$ 就减小它的 2.27 倍。这几乎就是让直线绕数据的中心点 $(\bar{x}, \bar{y}) = (2, 4)$ 转动：$w$ 增大 $\delta$、$b$ 减小 $2\delta$，每个预测值的变化是 $\delta x - 2\delta = \delta(x - 2)$，在 $x = 2$ 处纹丝不动，另外两个点也只变化 $\mp\delta$，损失几乎察觉不到。下面从最小值点出发，沿各个方向走同样长的一步（长度 0.1）：
+# 这只碗在一个方向上比另一个方向陡 46 倍。陡峭方向让 $w$ 和 $b$ 同增同减，以 $w$ 为主：直线一边变斜一边抬高，三个预测值朝同一个方向变化，损失涨得很快。平坦方向则让 $w$ 和 $b$ **此消彼长**：$b$ 减小的量是 $w$ 增大的量的 2.27 倍。这几乎就是让直线绕数据的中心点 $(\bar{x}, \bar{y}) = (2, 4)$ 转动：$w$ 增大 $\delta$、$b$ 减小 $2\delta$，每个预测值的变化是 $\delta x - 2\delta = \delta(x - 2)$，在 $x = 2$ 处纹丝不动，另外两个点也只变化 $\mp\delta$，损失几乎不变。下面从最小值点出发，沿各个方向走同样长的一步（长度 0.1）：
 
 # %%
 def loss_at(theta):  # 原课的损失函数在 theta = (w, b) 处的值
@@ -247,13 +247,13 @@ for name, direction in [
     ("(1, -2) / sqrt(5) ", rotation),
 ]:
     rise = loss_at(theta_star + step * direction) - loss_at(theta_star)
-    print(f"{name}: 损失增加 {rise:.4f}")
+    print(f"{name}：损失增加 {rise:.4f}")
 
 change = X @ torch.tensor([0.1, -0.2], dtype=torch.float64)  # w 加 0.1，b 减 0.2
-print("预测值的变化:", [round(v, 4) for v in change.tolist()])
+print("预测值的变化：", [round(v, 4) for v in change.tolist()])
 
 # %% [markdown]
-# 同样一步，沿平坦方向的特征向量走，损失的增量只有沿陡峭方向的 1/46（又是 $\kappa$：在最小值点附近，增量是 $\frac{1}{2}\lambda \cdot 0.1^2$）；绕中心点转动也差不多一样“便宜”。梯度就是坡度，平坦方向上坡度极小，梯度下降在这个方向上也就走得极慢：误差沿这个方向每轮只缩小为原来的 0.9928 倍，100 轮后还剩一半左右；陡峭方向上的误差则早就消失了（0.6672 的 100 次方）。剩下的误差于是都落在平坦方向的特征向量上：$b$ 偏高的量是 $w$ 偏低的量的 2.27 倍。这正是教程 1 中 $b$ 在 100 轮后仍有 0.27、本页则有 0.58 的原因。
+# 同样长的一步，沿平坦方向的特征向量走，损失的增量只有沿陡峭方向的 1/46（又是 $\kappa$：在最小值点附近，增量是 $\frac{1}{2}\lambda \cdot 0.1^2$）；绕中心点转动也差不多一样“便宜”。梯度就是坡度，平坦方向上坡度极小，梯度下降在这个方向上也就走得极慢：误差沿这个方向每轮只缩小为原来的 0.9928 倍，100 轮后还剩一半左右；陡峭方向上的误差则早就消失了（0.6672 的 100 次方）。于是剩下的误差几乎全在平坦方向的特征向量上：$b$ 偏高的量是 $w$ 偏低的量的 2.27 倍。这正是教程 1 中 $b$ 在 100 轮后仍有 0.27、本页则有 0.58 的原因。
 #
 # 对二次损失做梯度下降，每一轮都是把误差（参数与最优解之差）乘以同一个矩阵 $I - \alpha H$，所以最终误差甚至可以精确预测：用 $(I - \alpha H)^{100}$ 乘以初始误差即可。
 
@@ -266,23 +266,23 @@ M = torch.linalg.matrix_power(torch.eye(2, dtype=torch.float64) - lr * H, 100)
 predicted = M @ (theta_0 - theta_star)
 error = theta - theta_star
 print(
-    "100 轮后的误差（预测）:",
+    "100 轮后的误差（预测）：",
     [round(v, 4) for v in predicted.tolist()],
 )
-print("100 轮后的误差（实际）:", [round(v, 4) for v in error.tolist()])
-print("预测正确:", torch.allclose(predicted, error, atol=1e-5))
-print(f"b 的误差 / w 的误差: {(error[1] / error[0]).item():.2f}")
-print(f"平坦方向特征向量的 b / w: {(flat[1] / flat[0]).item():.2f}")
+print("100 轮后的误差（实际）：", [round(v, 4) for v in error.tolist()])
+print("预测正确：", torch.allclose(predicted, error, atol=1e-5))
+print(f"b 的误差 / w 的误差：{(error[1] / error[0]).item():.2f}")
+print(f"平坦方向特征向量的 b / w：{(flat[1] / flat[0]).item():.2f}")
 start_1 = torch.tensor([0.5, 0.0], dtype=torch.float64)  # 教程 1 的起点
 print(
-    "教程 1 的 (w, b)（预测）:",
+    "教程 1 的 (w, b)（预测）：",
     [round(v, 4) for v in (theta_star + M @ (start_1 - theta_star)).tolist()],
 )
 
 # %% [markdown]
-# 预测与实际训练的结果在 float32 的舍入误差范围内一致（训练用 float32，预测用 float64），所以这里用 `allclose` 比较。最后一行则从教程 1 的起点出发，预测出了那里手算 100 轮得到的 $w$ 和 $b$。
+# 预测与实际训练的结果在 float32 的舍入误差范围内一致（训练用 float32，预测用 float64），所以这里用 `allclose` 比较。最后一行从教程 1 的起点出发，预测出了教程 1 手算 100 轮得到的 $w$ 和 $b$。
 #
-# 那为什么不干脆用更大的学习率？因为陡峭的方向给它设了上限：一旦 $\alpha\lambda_{\max} > 2$，因子 $|1 - \alpha\lambda_{\max}|$ 就大于 1，误差在这个方向上每轮都会**增大**。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\max}$：
+# 那为什么不干脆用更大的学习率？因为陡峭的方向给它设了上限：一旦 $\alpha\lambda_{\mathrm{max}} > 2$，因子 $|1 - \alpha\lambda_{\mathrm{max}}|$ 就大于 1，误差在这个方向上每轮都会**增大**。`linreg.stable_lr` 计算的就是这个上限 $2/\lambda_{\mathrm{max}}$：
 
 # %%
 bound = linreg.stable_lr(x_data, "sum")
@@ -290,7 +290,7 @@ bound_mean = linreg.stable_lr(x_data, "mean")
 flat_factor = 1 - bound * eigenvalues[0].item()
 print(f"最大稳定学习率，reduction='sum':  {bound:.4f}")
 print(f"最大稳定学习率，reduction='mean': {bound_mean:.4f}")
-print(f"该学习率下平坦方向的因子:         {flat_factor:.4f}")
+print(f"该学习率下平坦方向的因子：        {flat_factor:.4f}")
 
 # %% [markdown]
 # 使用 `reduction='mean'` 时，损失及其梯度都要除以 $N = 3$，上限因此变为原来的三倍：要迈出同样大的步子，学习率得放大 $N$ 倍。而且即使取到上限，平坦方向每轮也只缩小百分之几，最好也不过乘以 $1 - 2/\kappa$。这就是所谓的**条件数**问题。教程 3 会展示其他优化器如何应对它；教程 4（[损失曲面](04-loss-surface.md)）会画出这只碗和各种优化器在碗里走过的路径，并介绍两种对策：动量，以及把 $x$ 中心化，让碗变得圆得多。
@@ -325,17 +325,17 @@ for reduction, rate in [("sum", 0.01), ("mean", lr_mean)]:
 same = torch.allclose(runs["sum"].weight, runs["mean"].weight) and torch.allclose(
     runs["sum"].bias, runs["mean"].bias
 )
-print(f"'mean' 的学习率: {lr_mean:.2f}")
-print("w 和 b 相同:", same)
+print(f"'mean' 的学习率：{lr_mean:.2f}")
+print("w 和 b 相同：", same)
 loss_sum, loss_mean = runs["sum"].final_loss, runs["mean"].final_loss
-print(f"最终损失: {loss_sum:.4f}（sum），{loss_mean:.4f}（mean）")
+print(f"最终损失：{loss_sum:.4f}（sum），{loss_mean:.4f}（mean）")
 assert abs(lr_mean - 0.03) < 1e-12 and same
 
 # %% [markdown]
 # **2.** `reduction='mean'` 时最大的稳定学习率是多少？先由 $H$ 推出来，再与 `linreg.stable_lr(x_data, "mean")` 比较。
 
 # %% [markdown] tags=["solution"]
-# `'mean'` 的损失是 `'sum'` 的损失除以 $N$，所以它的海森矩阵是 $H/N$，最大特征值是 $\lambda_{\max}/N$。上限 $2N/\lambda_{\max}$ 因此是 `'sum'` 的 $N$ 倍：约 0.18，而不是 0.06。
+# `'mean'` 的损失是 `'sum'` 的损失除以 $N$，所以它的海森矩阵是 $H/N$，最大特征值是 $\lambda_{\mathrm{max}}/N$。上限 $2N/\lambda_{\mathrm{max}}$ 因此是 `'sum'` 的 $N$ 倍：约 0.18，而不是 0.06。
 
 # %% tags=["solution"]
 lambda_max_mean = torch.linalg.eigvalsh(H / len(x_data))[-1].item()
@@ -349,7 +349,7 @@ assert abs(bound_by_hand - 3 * bound) < 1e-12
 # **3.** 按原课的设置（`'sum'`、`lr=0.01`、随机种子 0）训练，要多少轮才能让 $|b| < 0.01$？先用平坦方向的缩小因子预测，再实际训练数一数。
 
 # %% [markdown] tags=["solution"]
-# 几十轮之后，误差只剩平坦方向的部分，于是 $b - b^* \approx c\,v_b\,\rho^t$：其中 $c$ 是初始误差在平坦方向特征向量 $v$ 上的分量，$v_b$ 是这个特征向量的 $b$ 分量，$\rho = 1 - \alpha\lambda_{\min}$。由于 $b^* \approx 0$，只要求出使 $|c\,v_b|\,\rho^t < 0.01$ 成立的最小整数 $t$。结果是原课 100 轮的六倍多，而且预测与实际数出来的轮数分毫不差。
+# 几十轮之后，误差只剩平坦方向的部分，于是 $b - b^* \approx c\,v_b\,\rho^t$：其中 $c$ 是初始误差在平坦方向特征向量 $v$ 上的分量，$v_b$ 是这个特征向量的 $b$ 分量，$\rho = 1 - \alpha\lambda_{\mathrm{min}}$。由于 $b^* \approx 0$，只要求出使 $|c\,v_b|\,\rho^t < 0.01$ 成立的最小整数 $t$。结果是原课 100 轮的六倍多，而且预测与实际数出来的轮数分毫不差。
 
 # %% tags=["solution"]
 import math
@@ -369,14 +369,14 @@ while abs(model_b.linear.bias.item()) >= 0.01:
     loss.backward()
     optimizer_b.step()
     epochs += 1
-print(f"预测: {predicted_epochs} 轮，实际: {epochs} 轮")
+print(f"预测：{predicted_epochs} 轮，实际：{epochs} 轮")
 assert epochs == predicted_epochs
 
 # %% [markdown]
 # **4.** 用 `reduction='mean'` 训练，学习率分别取练习 2 所得上限的 98% 和 102%。100 轮后损失各是多少？
 
 # %% [markdown] tags=["solution"]
-# 学习率取 $f \cdot 2/\lambda_{\max}$ 时，陡峭方向的因子是 $|1 - 2f|$：略低于上限时为 0.96，损失下降；略高于上限时为 1.04，误差沿陡峭方向每轮增大 4%，100 轮累计放大约 50 倍。损失随误差的平方增长，最后比起点高出两千多倍。
+# 学习率取 $f \cdot 2/\lambda_{\mathrm{max}}$ 时，陡峭方向的因子是 $|1 - 2f|$：略低于上限时为 0.96，损失下降；略高于上限时为 1.04，误差沿陡峭方向每轮增大 4%，100 轮累计放大约 50 倍。损失随误差的平方增长，最后比起点高出两千多倍。
 
 # %% tags=["solution"]
 finals = {}

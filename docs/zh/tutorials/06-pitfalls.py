@@ -46,7 +46,7 @@ loss = criterion1(model(x), y)
 criterion_old = torch.nn.MSELoss(size_average=False, reduction="mean")
 
 # %%
-print("实际使用的 reduction:", criterion_old.reduction)
+print("实际使用的 reduction：", criterion_old.reduction)
 
 # %% [markdown]
 # **修正**：只写 `reduction`。`size_average=False` 对应 `"sum"`，默认行为对应 `"mean"`，`reduce=False` 对应 `"none"`。
@@ -61,12 +61,12 @@ y_flat = torch.tensor([2.0, 4.0, 6.0])  # (3,)
 loss_flat = criterion(y_pred, y_flat)
 
 # %%
-print("目标值形状为 (3, 1) 时的损失:", criterion(y_pred, y_flat.reshape(-1, 1)).item())
-print("目标值形状为 (3,) 时的损失:  ", loss_flat.item())
-print("两者之差的形状:              ", (y_pred - y_flat).shape)
+print("目标值形状为 (3, 1) 时的损失：", criterion(y_pred, y_flat.reshape(-1, 1)).item())
+print("目标值形状为 (3,) 时的损失：  ", loss_flat.item())
+print("两者之差的形状：              ", (y_pred - y_flat).shape)
 
 # %% [markdown]
-# torch 只警告一次，用这样的损失训练，会悄无声息地学出一条错误的直线。是哪一条？每个预测值 $\hat{y}_i$ 同时被**三个**目标值拉扯，而离 2、4、6 三者总体最近的数，就是它们的平均值 $\bar{y} = 4$。一条直线完全可以对所有 $x$ 都预测 4：斜率 $w = 0$，截距 $b = 4$。用一维目标值训练原课的模型，得到的正是这条线：
+# torch 只警告一次；用这样的损失训练，会悄无声息地学出一条错误的直线。是哪一条？每个预测值 $\hat{y}_i$ 同时被**三个**目标值拉扯，而离 2、4、6 三者总体最近的数，就是它们的平均值 $\bar{y} = 4$。一条直线完全可以对所有 $x$ 都预测 4：斜率 $w = 0$，截距 $b = 4$。用一维目标值训练原课的模型，得到的正是这条线：
 
 # %% tags=["warns"]
 torch.manual_seed(0)
@@ -80,12 +80,12 @@ for epoch in range(1000):
 
 # %%
 w, b = model.linear.weight.item(), model.linear.bias.item()
-print(f"学到的参数: w = {w:.4f}, b = {b:.4f}")
-print(f"目标值的平均值: {y_flat.mean().item():.4f}")
-print(f"损失降不下去的下限: {loss.item():.4f}")
+print(f"学到的参数：w = {w:.4f}, b = {b:.4f}")
+print(f"目标值的平均值：{y_flat.mean().item():.4f}")
+print(f"损失降不下去的下限：{loss.item():.4f}")
 
 # %% [markdown]
-# 不管 $x$ 取多少，预测的都是 $\bar{y}$，一条水平线。损失停在 24：目标值相对平均值的离差平方和是 8，三个预测值各算一遍。`linreg` 遇到这样的目标值会直接拒绝，并说明怎么改：
+# 无论 $x$ 取何值，预测值都是 $\bar{y}$：一条水平线。损失停在 24：目标值围绕平均值的离差平方和是 8，三个预测值各计一次。`linreg` 遇到这样的目标值会直接拒绝，并说明怎么改：
 
 # %% tags=["raises-exception"]
 torch.manual_seed(0)
@@ -103,18 +103,18 @@ linreg.train(model, x, y_flat, criterion, optimizer, epochs=100)
 # %%
 w = torch.tensor(1.0, requires_grad=True)
 (3 * w).backward()
-print("一次 backward 后:", w.grad.item())
+print("一次 backward 后：", w.grad.item())
 (3 * w).backward()
-print("两次 backward 后:", w.grad.item())
+print("两次 backward 后：", w.grad.item())
 w.grad.zero_()
-print("zero_() 之后:    ", w.grad.item())
+print("zero_() 之后：    ", w.grad.item())
 
 # %% [markdown]
 # 在训练循环中，这会让每一步用的都是之前所有梯度之和；[教程 2](02-pytorch-lesson.md) 展示了损失因此上下摆动的情形。**修正**：每一步调用一次 `optimizer.zero_grad()`，放在 `loss.backward()` 之前。
 #
 # ## 5. 在自动求导的眼皮底下原地修改参数 { #5-updating-a-parameter-in-place-with-autograd-watching }
 #
-# [教程 1](01-gradient-descent.md) 是对普通的 Python 数值亲手做更新：`w -= lr * grad`。换成一个需要梯度的张量、梯度取自 autograd 算出的 `w.grad`，同样一行 `w -= lr * w.grad` 看上去也毫无问题。可这样的 `w` 是计算图中的**叶子张量**，自动求导（autograd）不允许对它做原地修改：
+# [教程 1](01-gradient-descent.md) 手动更新的是普通的 Python 数值：`w -= lr * grad`。换成需要梯度的张量，梯度取自自动求导（autograd）算出的 `w.grad`，同样一行 `w -= lr * w.grad` 看上去也毫无问题。可这样的 `w` 是计算图中的**叶子张量**，自动求导不允许对它做原地修改：
 
 # %% tags=["raises-exception"]
 w = torch.tensor(1.0, requires_grad=True)
@@ -124,7 +124,7 @@ loss.backward()
 w -= 0.01 * w.grad
 
 # %% [markdown]
-# **修正**：参数更新本身不属于模型的计算，应当放在 `torch.no_grad()` 里进行，让自动求导不做记录；更新完再亲手把梯度清零：
+# **修正**：参数更新本身不属于模型的计算，应当放进 `torch.no_grad()`，让自动求导不做记录；更新完再亲手把梯度清零：
 
 # %%
 w = torch.tensor(1.0, requires_grad=True)
@@ -140,7 +140,7 @@ for epoch in range(1000):
 print(f"w = {w.item():.4f}, b = {b.item():.4f}")
 
 # %% [markdown]
-# （改写成 `w = w - 0.01 * w.grad` 也能运行，但这样得到的 `w` 是由旧 `w` 算出来的新张量，已经不是叶子张量，此后 `backward()` 不会再给它填 `.grad`。）`optimizer.step()` 做的正是上面这种更新，而且替你放在了 `torch.no_grad()` 里。
+# （改写成 `w = w - 0.01 * w.grad` 也能运行，但这样得到的 `w` 是由旧 `w` 算出来的新张量，已经不是叶子张量，此后 `backward()` 不会再填充它的 `.grad`。）`optimizer.step()` 做的正是上面这种更新，而且替你放在了 `torch.no_grad()` 里。
 #
 # ## 6. 对同一张计算图调用两次 `backward()` { #6-backward-twice-through-the-same-graph }
 #
@@ -265,7 +265,7 @@ for step in range(3):
     before = optimizer.step(closure).item()
     with torch.no_grad():
         after = criterion(model(x), y).item()
-    print(f"第 {step} 步: step() 返回 {before:.6f}，这一步之后的损失 {after:.6f}")
+    print(f"第 {step} 步：step() 返回 {before:.6f}，这一步之后的损失 {after:.6f}")
 
 # %% [markdown]
 # `LBFGS` 的一步最多迭代 `max_iter=20` 次，对这个二次损失来说足以直接落到最小值上；而 `step()` 返回的仍是出发时的损失。`linreg.train` 会识别需要闭包的优化器，并自动为你构造一个。
@@ -293,10 +293,10 @@ a = torch.tensor([1.0, 2.0], requires_grad=True)
 b = a.sigmoid()
 b.data.zero_()  # 自动求导对此毫不知情
 b.sum().backward()
-print("改动 .data 之后的梯度:", a.grad)
+print("改动 .data 之后的梯度：", a.grad)
 
 # %% [markdown]
-# 正确的梯度是 $\sigma(a)(1 - \sigma(a))$，处处不为零。改用 `.detach()`，同样的修改就会被发现，因为自动求导会检查张量的版本计数器：
+# 正确的梯度是 $\sigma(a)(1 - \sigma(a))$，处处不为零。改用 `.detach()`，自动求导就能发现同样的修改并报错，因为它会检查张量的版本计数器：
 
 # %% tags=["raises-exception"]
 a = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -319,7 +319,7 @@ print(y_test, y_test.requires_grad, f"{y_test.item():.4f}")
 # %% [markdown]
 # ## 11. 学习率超过稳定上限 { #11-a-learning-rate-above-the-stable-bound }
 #
-# [教程 2](02-pytorch-lesson.md) 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\max}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失就会一轮比一轮大：
+# [教程 2](02-pytorch-lesson.md) 已经说明，在这个损失函数上，只有学习率低于 $2/\lambda_{\mathrm{max}}$ 时，全批量梯度下降才会收敛。学习率只要略高于这个上限，损失就会一轮比一轮大：
 
 # %%
 bound = linreg.stable_lr(x, "sum")
@@ -360,7 +360,7 @@ by_hand = sum((p - t) ** 2 for p in predictions for t in predictions) / 9
 y_pred = torch.tensor([[1.0], [2.0], [3.0]])  # (3, 1)
 y_flat = torch.tensor([1.0, 2.0, 3.0])  # (3,)
 broadcast = ((y_pred - y_flat) ** 2).mean()  # (3, 1) - (3,) -> (3, 3)
-print(f"手算: {by_hand:.4f}   torch 广播计算: {broadcast.item():.4f}")
+print(f"手算：{by_hand:.4f}   torch 广播计算：{broadcast.item():.4f}")
 assert abs(broadcast.item() - by_hand) < 1e-6
 
 # %% [markdown]
@@ -399,13 +399,13 @@ def run(zero_grad_first):
 
 buggy, moved_buggy = run(zero_grad_first=False)
 fixed, moved_fixed = run(zero_grad_first=True)
-print(f"有错的循环: 损失 {buggy[0]:.4f} -> {buggy[-1]:.4f}，参数变了吗: {moved_buggy}")
-print(f"改正之后:   损失 {fixed[0]:.4f} -> {fixed[-1]:.4f}，参数变了吗: {moved_fixed}")
+print(f"有错的循环：损失 {buggy[0]:.4f} -> {buggy[-1]:.4f}，参数变了吗：{moved_buggy}")
+print(f"改正之后：  损失 {fixed[0]:.4f} -> {fixed[-1]:.4f}，参数变了吗：{moved_fixed}")
 assert buggy[0] == buggy[-1] and not moved_buggy
 assert fixed[-1] < fixed[0]
 
 # %% [markdown] tags=["solution"]
-# （这里用 `torch.equal` 判断正合适：没有被更新的参数，每一位都和原来一模一样。）
+# （这里用 `torch.equal` 判断正合适：没有更新过的参数，每一位都和原来一模一样。）
 
 # %% [markdown]
 # **3.** 现在数据换成 $x = 1, 2, 3, 4$，$y = 3x + 1$，而目标值以一维形式传入，形状为 `(4,)`。模型会学出哪条直线？先给出答案，再用广播后的损失训练一遍来验证。
@@ -430,7 +430,7 @@ for epoch in range(1000):
     loss.backward()
     optimizer.step()
 w, b = model.linear.weight.item(), model.linear.bias.item()
-print(f"学到的参数: w = {w:.4f}, b = {b:.4f}；y 的平均值: {y4_flat.mean().item():.4f}")
+print(f"学到的参数：w = {w:.4f}, b = {b:.4f}；y 的平均值：{y4_flat.mean().item():.4f}")
 assert abs(w) < 1e-4 and abs(b - y4_flat.mean().item()) < 1e-4
 
 # %% [markdown]
@@ -456,8 +456,8 @@ model = linreg.LinearModel()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 linreg.train(model, x, y, criterion, optimizer, epochs=100)
 with_sgd = torch.cat([p.detach().flatten() for p in model.parameters()])
-print("手写更新 (w, b):", [round(v, 6) for v in by_hand.tolist()])
-print("SGD      (w, b):", [round(v, 6) for v in with_sgd.tolist()])
+print("手写更新 (w, b)：", [round(v, 6) for v in by_hand.tolist()])
+print("SGD      (w, b)：", [round(v, 6) for v in with_sgd.tolist()])
 print("allclose:", torch.allclose(by_hand, with_sgd))
 assert torch.allclose(by_hand, with_sgd)
 
