@@ -185,7 +185,7 @@ linreg.plot_comparison(
 # The accumulated gradient keeps pushing in old directions, so the parameters overshoot
 # and swing back and forth instead of settling. There is a name for this: forgetting
 # `zero_grad()` turns plain SGD into SGD with momentum 1 and no dampening, whose step
-# is the sum of every gradient so far. Tutorial 4 ([the loss surface](04-loss-surface.md))
+# is the sum of every gradient so far. Tutorial 4 ([the loss surface](04-loss-surface.md#forgetting-zero-grad))
 # shows that the two are the same bit for bit, and why a momentum of 1 never settles.
 #
 # ## The same in one call with `linreg`

@@ -407,7 +407,7 @@ linreg.train(model, x, y, criterion, optimizer, epochs=1000)
 # %% [markdown]
 # **Fix:** lower the learning rate below the bound (`linreg.stable_lr(x, "sum")`, or
 # `linreg solve` from a terminal), or use `reduction="mean"`, which divides the gradient by
-# $N$. [Tutorial 4](04-loss-surface.md) shows where the bound comes from on the loss
+# $N$. [Tutorial 4](04-loss-surface.md#around-the-bound) shows where the bound comes from on the loss
 # surface.
 #
 # ## Exercises

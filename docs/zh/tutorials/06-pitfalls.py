@@ -343,7 +343,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=1.2 * bound)
 linreg.train(model, x, y, criterion, optimizer, epochs=1000)
 
 # %% [markdown]
-# **修正**：把学习率降到上限以下（用 `linreg.stable_lr(x, "sum")` 计算，或在终端中运行 `linreg solve`），或者改用 `reduction="mean"`，它会把梯度除以 $N$。这个上限从何而来，[教程 4](04-loss-surface.md) 在损失曲面上给出了直观的解释。
+# **修正**：把学习率降到上限以下（用 `linreg.stable_lr(x, "sum")` 计算，或在终端中运行 `linreg solve`），或者改用 `reduction="mean"`，它会把梯度除以 $N$。这个上限从何而来，[教程 4](04-loss-surface.md#around-the-bound) 在损失曲面上给出了直观的解释。
 #
 # ## 练习 { #exercises }
 #
