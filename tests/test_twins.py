@@ -77,3 +77,17 @@ def test_the_same_numbers_in_other_words_pass_and_different_ones_fail() -> None:
 
 def test_cells_that_vary_are_skipped() -> None:
     check_same_numbers(["took 0.031 s", "1"], ["用时 0.029 秒", "1"], skip=[True, False])
+
+
+SCRIPT = '%%writefile train.py\n"""Train."""\nprint("epoch", 1)\n'
+
+
+def test_a_writefile_cell_is_compared_as_the_script_it_writes() -> None:
+    chinese = SCRIPT.replace('"""Train."""', '"""训练。"""').replace('"epoch"', '"轮"')
+    check_same_program([SCRIPT], [chinese])
+    with pytest.raises(TwinError, match=r"'print\(\"epoch\", 1\)' against 'print\(\"轮\", 2\)'"):
+        check_same_program([SCRIPT], [chinese.replace("1)", "2)")])
+    with pytest.raises(TwinError, match="'%%writefile train.py' against '%%writefile other.py'"):
+        check_same_program([SCRIPT], [chinese.replace("train.py", "other.py")])
+    with pytest.raises(TwinError, match="'%%writefile train.py' against '\"\"\"Train"):
+        check_same_program([SCRIPT], ['"""Train."""\nprint(1)\n'])

@@ -8,7 +8,8 @@ own, and every build checks, code cell by code cell:
 - `check_same_program`: the cells' code, parsed, is the same once every string
   constant is blanked (comments are not part of the syntax tree); an f-string keeps
   only its `{values}`, in order, so the words around them may be ordered as Chinese
-  needs (`f"loss after {n} epochs"`, `f"{n} 轮后的损失"`);
+  needs (`f"loss after {n} epochs"`, `f"{n} 轮后的损失"`). A cell that writes a script
+  with IPython's `%%writefile FILE` is compared as the Python it writes, and FILE too;
 - `check_same_numbers`: the numbers each cell printed (its output, warnings and
   errors) are the same in the two runs, in the same order. A cell tagged `varies`
   prints measurements that change from run to run (timings) and is skipped.
@@ -28,22 +29,39 @@ VARIES = "varies"  # the cell's numbers change between runs (timings): not compa
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+WRITEFILE = "%%writefile "  # the one cell magic a tutorial may use: the cell is a script
+
+
 class TwinError(Exception):
     """The two languages' cells differ in code or in the numbers they printed."""
 
 
+def python_code(code: str) -> str:
+    """A code cell as Python: a `%%writefile` cell's magic line blanked, its script kept.
+
+    The lines keep their numbers, so a syntax error or a difference names the right one.
+    """
+    if code.startswith(WRITEFILE):
+        return "\n" + code.partition("\n")[2]
+    return code
+
+
 def _statements(code: str) -> list[tuple[int, str]]:
-    """Each top-level statement of `code`: its line, and its tree with strings blanked."""
+    """Each top-level statement of `code`: its line, and its tree with strings blanked.
+
+    A `%%writefile FILE` line counts as a statement: the file written must be the same.
+    """
     try:
-        tree = ast.parse(code)
+        tree = ast.parse(python_code(code))
     except SyntaxError as err:
         raise TwinError(f"cannot parse the code: {err.msg} (line {err.lineno})") from None
+    magic = [(1, code.partition("\n")[0])] if code.startswith(WRITEFILE) else []
     for node in list(ast.walk(tree)):
         if isinstance(node, ast.JoinedStr):  # an f-string: only its {values}, in order
             node.values = [v for v in node.values if not isinstance(v, ast.Constant)]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             node.value = ""
-    return [(statement.lineno, ast.dump(statement)) for statement in tree.body]
+    return magic + [(statement.lineno, ast.dump(statement)) for statement in tree.body]
 
 
 def check_same_program(first: Sequence[str], second: Sequence[str]) -> None:
