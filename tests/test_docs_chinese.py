@@ -19,6 +19,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from tools import twins
+
 ROOT = Path(__file__).resolve().parents[1]
 EN, ZH = ROOT / "docs" / "en", ROOT / "docs" / "zh"
 PAGES = sorted(p.relative_to(EN) for p in EN.rglob("*") if p.suffix in (".md", ".py"))
@@ -32,7 +34,8 @@ def _code(path: Path) -> list[str]:
     """The code a page runs: a tutorial's code cells, or a Markdown page's Python blocks."""
     if path.suffix == ".py":
         cells = jupytext.read(path).cells
-        return [cell.source for cell in cells if cell.cell_type == "code"]
+        # A `%%writefile` cell is the script it writes (tools/twins.py).
+        return [twins.python_code(cell.source) for cell in cells if cell.cell_type == "code"]
     return PYTHON_BLOCK.findall(path.read_text(encoding="utf-8"))
 
 
