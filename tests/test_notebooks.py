@@ -1084,6 +1084,196 @@ def _check_pitfalls(out: dict[str, str]) -> None:
     assert "allclose: True" in stdout
 
 
+def _ddp_data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tutorial 7's data, as its script makes it: y = 2x + 1 + noise."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, generator=generator)
+    return x, 2 * x + 1 + 0.1 * torch.randn(n, 1, generator=generator)
+
+
+def _shuffle(n: int, epoch: int) -> list[int]:
+    """DistributedSampler's order of epoch `epoch` (seed 0): randperm seeded with 0 + epoch."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(epoch)).tolist()
+
+
+def _ddp_steps(
+    data: tuple[torch.Tensor, torch.Tensor],
+    orders: list[list[int]],
+    world_size: int,
+    batch_size: int,
+    lr: float = 0.1,
+    reduction: str = "mean",
+    divide: bool = True,
+) -> list[list[float]]:
+    """(w, b) after every step of DDP, its arithmetic done here in one process.
+
+    Epoch e's order is padded (or cut) to a multiple of `world_size` by the caller; rank r
+    takes every W-th sample from r, batches of `batch_size`. The ranks' gradients are
+    divided by W (DDP's default hook; not with `divide=False`, a SUM hook) and added in
+    rank order, as gloo's all-reduce adds them.
+    """
+    x, y = data
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    criterion = torch.nn.MSELoss(reduction=reduction)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    steps = []
+    for order in orders:
+        shards = [order[r::world_size] for r in range(world_size)]
+        for i in range(0, len(shards[0]), batch_size):
+            total = None
+            for shard in shards:
+                batch = shard[i : i + batch_size]
+                loss = criterion(model(x[batch]), y[batch])
+                grads = torch.autograd.grad(loss, list(model.parameters()))
+                grads = [g / world_size if divide else g for g in grads]
+                if total is not None:
+                    grads = [t + g for t, g in zip(total, grads, strict=True)]
+                total = grads
+            for parameter, grad in zip(model.parameters(), total, strict=True):
+                parameter.grad = grad
+            optimizer.step()
+            steps.append([model.weight.item(), model.bias.item()])
+    return steps
+
+
+def _float_distance(first: list[list[float]], second: list[list[float]]) -> list[int]:
+    """The largest distance in float32 values (ulp), for w and for b."""
+    a, b = torch.tensor(first), torch.tensor(second)
+    assert torch.equal(a.sign(), b.sign())
+    apart = (a.view(torch.int32).long() - b.view(torch.int32).long()).abs()
+    return apart.max(dim=0).values.tolist()
+
+
+def _check_data_parallel(out: dict[str, str]) -> None:
+    stdout = out["stdout"]
+    data, world_size, epochs = _ddp_data(64), 2, 5
+    orders = [_shuffle(64, e) for e in range(epochs)]
+    # The launch: rank 0's lines are DDP's steps, recomputed here bit for bit.
+    ddp = _ddp_steps(data, orders, world_size, 8)
+    assert len(ddp) == 20  # "the same 20 steps"
+    for epoch in range(epochs):
+        w, b = ddp[4 * epoch + 3]
+        assert f"epoch {epoch + 1}: w = {w:.4f}, b = {b:.4f}\n" in stdout
+    assert "world size: 2 ; saved: ['model.pt']" in stdout
+    # The shards: rank r takes every second sample of the shuffle from r.
+    assert f"epoch 1, all 64 shuffled: {orders[0][:8]} ..." in stdout
+    for rank in range(2):
+        assert f"rank {rank} (32 samples): {orders[0][rank::2][:4]} ..." in stdout
+    assert "every sample exactly once: True" in stdout
+
+    # One process, batches of 16: within 1 ulp at every step (the prose), 4 allowed.
+    x, y = data
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    single = []
+    for order in orders:
+        for i in range(0, 64, 16):
+            batch = order[i : i + 16]
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(x[batch]), y[batch]).backward()
+            optimizer.step()
+            single.append([model.weight.item(), model.bias.item()])
+    apart = _float_distance(ddp, single)
+    assert max(apart) == 1  # "agree to within one ulp"; not bit for bit
+    assert f"20 steps; bit for bit equal: {ddp == single}" in stdout
+    assert ddp != single
+    assert f"largest difference (w, b) in ulp: {apart}" in stdout
+    differing = sum(1 for a, b in zip(ddp, single, strict=True) if a != b)
+    assert f"steps that differ at all: {differing}" in stdout
+    assert f"2 processes: w = {ddp[-1][0]:.6f}, b = {ddp[-1][1]:.6f}" in stdout
+    assert f"1 process: w = {single[-1][0]:.6f}, b = {single[-1][1]:.6f}" in stdout
+    eps = torch.finfo(torch.float32).eps
+    assert round(eps, 8) == 1.2e-7  # "about 1.2e-7"
+    assert 4 * eps < 5e-7  # 4 ulp: "a relative error of at most 5e-7"
+    assert "all-reduce by hand, bit for bit equal to DDP: True" in stdout
+
+    # reduction="sum": half the step; lr × W or a SUM hook restores it.
+    torch.manual_seed(0)
+    start = torch.nn.Linear(1, 1)
+    w0, b0 = start.weight.item(), start.bias.item()
+    sum_single = _ddp_steps(data, orders, 1, 16, lr=0.005, reduction="sum")
+    sum_ddp = _ddp_steps(data, orders, 2, 8, lr=0.005, reduction="sum")
+    (w1, b1), (w2, b2) = sum_single[0], sum_ddp[0]
+    assert f"first step, 1 process:   dw = {w1 - w0:.4f}, db = {b1 - b0:.4f}" in stdout
+    assert f"first step, 2 processes: dw = {w2 - w0:.4f}, db = {b2 - b0:.4f}" in stdout
+    ratios = ((w2 - w0) / (w1 - w0), (b2 - b0) / (b1 - b0))
+    assert f"2 processes / 1 process: {ratios[0]:.3f}, {ratios[1]:.3f}" in stdout
+    assert [f"{r:.3f}" for r in ratios] == ["0.500", "0.500"]
+    lr_times_w = _ddp_steps(data, orders, 2, 8, lr=0.01, reduction="sum")
+    hooked = _ddp_steps(data, orders, 2, 8, lr=0.005, reduction="sum", divide=False)
+    for label, steps in [("lr x W = 0.01", lr_times_w), ("lr = 0.005, sum hook", hooked)]:
+        apart = _float_distance(steps, sum_single)
+        assert max(apart) <= 4
+        assert f"{label}: largest difference from 1 process (w, b) in ulp: {apart}" in stdout
+
+    # 63 samples: the first of each shuffle is used twice; drop_last leaves out the last.
+    uneven = _ddp_data(63)
+    shuffles = [_shuffle(63, e) for e in range(epochs)]
+    for epoch, order in enumerate(shuffles):
+        twice = f"epoch {epoch + 1}: 64 samples, [{order[0]}] twice; "
+        assert f"{twice}first of the shuffle: {order[0]}" in stdout
+    padded = _ddp_steps(uneven, [o + o[:1] for o in shuffles], 2, 8)
+    dropped = _ddp_steps(uneven, [o[:62] for o in shuffles], 2, 8)
+    assert len(shuffles[0][:62][0::2]) == 31  # "each rank gets 31"
+    once = _ddp_steps(uneven, shuffles, 1, 16)
+    for label, steps in [
+        ("2 processes, 63 samples:    ", padded),
+        ("1 process, 63 samples:      ", once),
+        ("1 process, padded to 64:    ", padded),
+        ("2 processes, drop_last:     ", dropped),
+        ("1 process, last one dropped:", dropped),
+    ]:
+        # DDP is the padded (or cut) run up to a few ulp: the same to 4 decimals.
+        assert f"{label} w = {steps[-1][0]:.4f}, b = {steps[-1][1]:.4f}" in stdout
+    assert round(abs(padded[-1][0] - once[-1][0]), 3) == 0.001  # "about 0.001 away"
+    for label in ["2 processes vs padded", "drop_last vs last one dropped"]:
+        found = re.search(rf"{label}: \(w, b\) within \[(\d+), (\d+)\] ulp", stdout)
+        assert found
+        assert max(int(v) for v in found.groups()) <= 4
+
+    # set_epoch: five orders with it, one without.
+    with_epoch = [o[0::2][:4] for o in orders[:3]]
+    assert f"with set_epoch:    {with_epoch} ; distinct orders in 5 epochs: 5" in stdout
+    without = [orders[0][0::2][:4]] * 3
+    assert f"without set_epoch: {without} ; distinct orders in 5 epochs: 1" in stdout
+    repeated = _ddp_steps(data, [orders[0]] * epochs, 1, 16)
+    found = re.search(r"repeating epoch 1: \(w, b\) within \[(\d+), (\d+)\] ulp", stdout)
+    assert found
+    assert max(int(v) for v in found.groups()) <= 4
+    assert _float_distance(_ddp_steps(data, [orders[0]] * epochs, 2, 8), repeated) == [
+        int(v) for v in found.groups()
+    ]
+
+    # Threads: torchrun sets one per process; the kernel has one per core.
+    assert "Setting OMP_NUM_THREADS environment variable for each process to be 1" in stdout
+    assert "per rank (OMP_NUM_THREADS, torch threads): [['1', 1], ['1', 1]]" in stdout
+    assert f"in this kernel, torch threads: {torch.get_num_threads()}" in stdout
+    assert out["images"] == 1  # the timing figure (its numbers vary: not checked)
+
+    # Exercises: shards by hand; four ranks by hand; the sum trap at W = 4; counting.
+    padded_10 = [*range(10), 0, 1]
+    shards = [padded_10[r::4] for r in range(4)]
+    assert f"drop_last=False: shards {shards}; twice [0, 1]; left out []" in stdout
+    shards = [list(range(8))[r::4] for r in range(4)]
+    assert f"drop_last=True: shards {shards}; twice []; left out [8, 9]" in stdout
+    four = _ddp_steps(data, orders, 4, 4)
+    assert f"4 ranks by hand: 20 steps, w = {four[-1][0]:.6f}, b = {four[-1][1]:.6f}" in stdout
+    apart = _float_distance(four, single)
+    assert max(apart) <= 4
+    assert f"against one process with batches of 16: (w, b) within {apart} ulp" in stdout
+    four_sum = _ddp_steps(data, orders, 4, 4, lr=0.02, reduction="sum")
+    apart = _float_distance(four_sum, sum_single)
+    assert max(apart) <= 4
+    assert f"lr = 0.02: against one process, (w, b) within {apart} ulp" in stdout
+    n = 2**13
+    assert (n, n // 64, n // 1024) == (8192, 128, 8)  # the prose: 128 all-reduces, only 8
+    for batch_size in [64, 1024]:
+        line = f"batch {batch_size}: {n // batch_size} all-reduces per epoch, {n // 2} samples"
+        assert line in stdout
+
+
 CHECKS = {
     "01": _check_gradient_descent,
     "02": _check_lesson,
@@ -1091,6 +1281,7 @@ CHECKS = {
     "04": _check_loss_surface,
     "05": _check_minibatches,
     "06": _check_pitfalls,
+    "07": _check_data_parallel,
 }
 
 
