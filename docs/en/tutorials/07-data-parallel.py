@@ -27,11 +27,12 @@
 # ## Why averaging gradients works { #why-averaging-gradients-works }
 #
 # With `reduction="mean"`, the loss of a batch of $B = Wb$ samples is the mean of $W$
-# shards of $b$ samples each, and the gradient of a mean is the mean of the gradients:
+# shards $S_0, \dots, S_{W-1}$ of $b$ samples each, and the gradient of a mean is the
+# mean of the gradients:
 #
 # $$
 # \nabla_\theta \frac{1}{Wb}\sum_{i=1}^{Wb} \ell_i
-# = \frac{1}{W}\sum_{r=0}^{W-1} \nabla_\theta \Bigl(\frac{1}{b}\sum_{i \in \text{shard } r} \ell_i\Bigr).
+# = \frac{1}{W}\sum_{r=0}^{W-1} \nabla_\theta \Bigl(\frac{1}{b}\sum_{i \in S_r} \ell_i\Bigr).
 # $$
 #
 # The right-hand side is what DDP computes: rank $r$ takes the gradient of its own

@@ -19,11 +19,11 @@
 #
 # ## 为什么平均梯度就行 { #why-averaging-gradients-works }
 #
-# 用 `reduction="mean"` 时，$B = Wb$ 个样本组成的批量，其损失等于 $W$ 个分片（每片 $b$ 个样本）各自损失的平均；而平均值的梯度，就是梯度的平均值：
+# 用 `reduction="mean"` 时，$B = Wb$ 个样本组成的批量，其损失等于 $W$ 个分片 $S_0, \dots, S_{W-1}$（每片 $b$ 个样本）各自损失的平均；而平均值的梯度，就是梯度的平均值：
 #
 # $$
 # \nabla_\theta \frac{1}{Wb}\sum_{i=1}^{Wb} \ell_i
-# = \frac{1}{W}\sum_{r=0}^{W-1} \nabla_\theta \Bigl(\frac{1}{b}\sum_{i \in \text{分片 } r} \ell_i\Bigr).
+# = \frac{1}{W}\sum_{r=0}^{W-1} \nabla_\theta \Bigl(\frac{1}{b}\sum_{i \in S_r} \ell_i\Bigr).
 # $$
 #
 # 等号右边正是 DDP 的做法：rank $r$ 求出自己那个批量的梯度，再由全归约取平均。所以，$W$ 个进程各用大小为 $b$ 的批量，和一个进程用大小为 $Wb$ 的批量，走的是同样的步子。前提是各分片一样大，下面的陷阱之所以要紧，原因就在这里。
