@@ -345,11 +345,11 @@ assert by_hand == results["steps"]
 # %% [markdown]
 # ## Four traps { #four-traps }
 #
-# ### `reduction="sum"` takes steps $W$ times smaller { #reduction-sum }
+# ### `reduction="sum"` takes smaller steps { #reduction-sum }
 #
 # The lesson uses `MSELoss(reduction="sum")`. With a sum, the gradient of 16 samples is
-# the *sum* of the two ranks' gradients, but DDP still averages them: the step is half
-# of what one process takes with the same `lr`. Both runs below use `lr=0.005`:
+# the *sum* of the two ranks' gradients, but DDP still averages them: the step is $1/W$,
+# here half, of what one process takes with the same `lr`. Both runs below use `lr=0.005`:
 
 # %%
 torch.manual_seed(0)
@@ -378,7 +378,7 @@ for name, label in fixes.items():
 # and DDP's average divides by $W$, which together divide by $Wb$, the size of the
 # batch one process would take. That is why the script uses it.
 #
-# ### A world size that does not divide $N$ { #a-world-size-that-does-not-divide-n }
+# ### A world size that does not divide N { #a-world-size-that-does-not-divide-n }
 #
 # With 63 samples and $W = 2$, the shards cannot be equal. `DistributedSampler` then
 # makes them equal by *repeating* samples: it appends the first samples of the

@@ -298,9 +298,9 @@ assert by_hand == results["steps"]
 # %% [markdown]
 # ## 四个陷阱 { #four-traps }
 #
-# ### `reduction="sum"` 让步长缩小为 $1/W$ { #reduction-sum }
+# ### `reduction="sum"` 让步长变小 { #reduction-sum }
 #
-# 原课用的是 `MSELoss(reduction="sum")`。用求和时，16 个样本的梯度是两个 rank 梯度之*和*，可 DDP 照样取平均：同样的 `lr`，每一步只有单进程的一半。下面两次训练都用 `lr=0.005`：
+# 原课用的是 `MSELoss(reduction="sum")`。用求和时，16 个样本的梯度是两个 rank 梯度之*和*，可 DDP 照样取平均：同样的 `lr`，每一步只有单进程的 $1/W$，这里就是一半。下面两次训练都用 `lr=0.005`：
 
 # %%
 torch.manual_seed(0)
@@ -325,7 +325,7 @@ for name, label in fixes.items():
 # %% [markdown]
 # 用 `reduction="mean"` 就什么都不用改：均值除以批量大小，DDP 的平均再除以 $W$，合起来正好除以 $Wb$，也就是单进程的批量大小。脚本用它，原因就在这里。
 #
-# ### world size 不能整除 $N$ { #a-world-size-that-does-not-divide-n }
+# ### world size 不能整除样本数 { #a-world-size-that-does-not-divide-n }
 #
 # 有 63 个样本、$W = 2$ 时，两个分片不可能一样大。`DistributedSampler` 的办法是*重复*样本：把打乱后顺序里开头的几个样本补到末尾，直到总数能被 $W$ 整除。于是每个 rank 分到 32 个样本，每轮有一个样本被用了两次：
 
