@@ -58,7 +58,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch.utils.data import DistributedSampler
 
-os.chdir(tempfile.mkdtemp(prefix="ddp-"))  # a scratch folder for the script and its output
+# A scratch folder for the script and its output:
+os.chdir(tempfile.mkdtemp(prefix="ddp-"))
 
 # %%
 # %%writefile ddp_train.py
@@ -90,7 +91,7 @@ class LinearModel(torch.nn.Module):
 
 
 def make_data(n, seed=0):
-    """n samples of y = 2x + 1 + noise; the same seed gives every process the same data."""
+    """n samples of y = 2x + 1 + noise, the same in every process (same seed)."""
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, generator=generator)
     y = 2 * x + 1 + 0.1 * torch.randn(n, 1, generator=generator)
@@ -104,7 +105,7 @@ def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=T
     Returns the model and its history: (w, b) after every step, the samples this
     process used in each epoch, and the seconds each epoch took.
     """
-    torch.manual_seed(0)  # the same initial weights everywhere (DDP copies rank 0's too)
+    torch.manual_seed(0)  # the same initial weights in every process
     model = DistributedDataParallel(LinearModel(), process_group=group)
     if hook is not None:
         model.register_comm_hook(None, hook)
@@ -112,7 +113,9 @@ def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=T
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     # This process's shard: every W-th sample of a shuffled order of all of them.
     world_size, rank = dist.get_world_size(group), dist.get_rank(group)
-    sampler = DistributedSampler(dataset, world_size, rank, seed=0, drop_last=drop_last)
+    sampler = DistributedSampler(
+        dataset, world_size, rank, seed=0, drop_last=drop_last
+    )
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
     history = {"steps": [], "orders": [], "seconds": []}
     for epoch in range(epochs):
@@ -123,7 +126,7 @@ def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=T
         for x, y in loader:
             loss = criterion(model(x), y)
             optimizer.zero_grad()
-            loss.backward()  # DDP all-reduces the gradients here: their mean over the ranks
+            loss.backward()  # and DDP all-reduces the gradients: their mean
             optimizer.step()
             linear = model.module.linear  # the model inside the DDP wrapper
             history["steps"].append([linear.weight.item(), linear.bias.item()])
@@ -135,7 +138,7 @@ def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=T
 
 
 def sum_gradients(state, bucket):
-    """A communication hook: all-reduce the gradients as a sum (DDP's default divides by W)."""
+    """A communication hook: all-reduce the gradients as a plain sum."""
     work = dist.all_reduce(bucket.buffer(), async_op=True)
     return work.get_future().then(lambda future: future.value()[0])
 
@@ -155,7 +158,7 @@ def main():
     if rank == 0:  # every copy holds the same weights: one process saves them
         torch.save(model.module.state_dict(), "model.pt")
 
-    # The experiments of the tutorial, in the same launch (each launch costs seconds).
+    # This page's experiments, in the same launch (each launch costs seconds).
     results = {"world_size": world_size, "steps": history["steps"]}
     results["orders"] = gather(history["orders"])
     results["sum"] = train(dataset, lr=0.005, reduction="sum")[1]["steps"]
@@ -170,9 +173,10 @@ def main():
         ("no_set_epoch", train(dataset, set_epoch=False)[1]),
     ]:
         results[name] = {"steps": run["steps"], "orders": gather(run["orders"])}
-    results["threads"] = gather([os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()])
+    threads = [os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()]
+    results["threads"] = gather(threads)
 
-    # Seconds per epoch on more data: one process alone (a group of its own), then all.
+    # Seconds per epoch: rank 0 alone (a group of its own), then all ranks.
     big = make_data(2**13, seed=1)
     alone = dist.new_group([0])
     for batch_size in [64, 1024]:
@@ -232,12 +236,15 @@ command = [
     sys.executable, "-m", "torch.distributed.run",  # that is: torchrun
     "--standalone", "--nproc-per-node=2", "ddp_train.py", "results.json",
 ]
-launch = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+launch = subprocess.run(
+    command, env=env, capture_output=True, text=True, timeout=300
+)
 print(launch.stdout, end="")
 assert launch.returncode == 0, launch.stderr[-2000:]
 results = json.loads(Path("results.json").read_text())
 world_size = results["world_size"]
-print("world size:", world_size, "; saved:", sorted(p.name for p in Path().glob("*.pt")))
+saved = sorted(p.name for p in Path().glob("*.pt"))
+print("world size:", world_size, "; saved:", saved)
 
 # %% [markdown]
 # The five lines are rank 0's; rank 1 trained too, printing nothing.
@@ -252,13 +259,17 @@ print("world size:", world_size, "; saved:", sorted(p.name for p in Path().glob(
 from ddp_train import LinearModel, make_data  # the script's own model and data
 
 dataset = make_data(64)
-order = torch.randperm(64, generator=torch.Generator().manual_seed(0))  # seed 0 + epoch 0
-shards = [list(DistributedSampler(dataset, world_size, rank, seed=0)) for rank in range(2)]
+# Epoch 0's shuffle: a generator seeded with seed 0 + epoch 0.
+order = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+shards = [
+    list(DistributedSampler(dataset, world_size, rank, seed=0)) for rank in range(2)
+]
 print("epoch 1, all 64 shuffled:", order[:8].tolist(), "...")
 for rank, shard in enumerate(shards):
     print(f"rank {rank} ({len(shard)} samples):", shard[:4], "...")
     assert shard == order[rank::world_size].tolist() == results["orders"][rank][0]
-print("every sample exactly once:", sorted(shards[0] + shards[1]) == list(range(64)))
+everyone = sorted(shards[0] + shards[1])
+print("every sample exactly once:", everyone == list(range(64)))
 
 # %% [markdown]
 # Each rank's first batch of 8 is the first 8 of its shard, so the first step uses
@@ -272,8 +283,10 @@ print("every sample exactly once:", sorted(shards[0] + shards[1]) == list(range(
 # made, as in the script):
 
 # %%
-def one_process(dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orders=None):
-    """The lesson's loop without DDP; `orders` replaces the shuffle of each epoch."""
+def one_process(
+    dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orders=None
+):
+    """The lesson's loop without DDP; `orders`, if given, replace the shuffles."""
     torch.manual_seed(0)
     model = LinearModel()
     criterion = torch.nn.MSELoss(reduction=reduction)
@@ -281,8 +294,11 @@ def one_process(dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orde
     x, y = dataset.tensors
     steps = []
     for epoch in range(epochs):
-        seeded = torch.Generator().manual_seed(epoch)  # DistributedSampler's seed 0 + epoch
-        order = torch.randperm(len(x), generator=seeded) if orders is None else orders[epoch]
+        seeded = torch.Generator().manual_seed(epoch)  # as DistributedSampler
+        if orders is None:
+            order = torch.randperm(len(x), generator=seeded)
+        else:
+            order = orders[epoch]
         for i in range(0, len(order), batch_size):
             batch = order[i : i + batch_size]
             loss = criterion(model(x[batch]), y[batch])
@@ -297,7 +313,7 @@ def ulps(first, second):
     """Per step and parameter: how many float32 values apart two runs are."""
     a, b = torch.tensor(first), torch.tensor(second)  # float32, as trained
     assert torch.equal(a.sign(), b.sign())
-    # A float32's bits, read as an integer, count the floats: neighbours differ by 1.
+    # Read as integers, float32 bits count the floats: neighbours differ by 1.
     return (a.view(torch.int32).long() - b.view(torch.int32).long()).abs()
 
 
@@ -306,7 +322,8 @@ apart = ulps(results["steps"], single)
 print(f"{len(single)} steps; bit for bit equal: {results['steps'] == single}")
 print("largest difference (w, b) in ulp:", apart.max(dim=0).values.tolist())
 print("steps that differ at all:", int((apart.sum(dim=1) > 0).sum()))
-for name, (w, b) in [("2 processes", results["steps"][-1]), ("1 process", single[-1])]:
+final = [("2 processes", results["steps"][-1]), ("1 process", single[-1])]
+for name, (w, b) in final:
     print(f"{name}: w = {w:.6f}, b = {b:.6f}")
 assert apart.max() <= 4  # the tolerance: 4 ulp, a relative error of at most 5e-7
 
@@ -336,7 +353,8 @@ for epoch in range(5):
         optimizer.zero_grad()
         for rank in range(world_size):
             batch = shards[rank][epoch][i : i + 8]
-            (criterion(model(x[batch]), y[batch]) / world_size).backward()  # adds to .grad
+            # Each rank's loss divided by W; backward adds its gradient to .grad.
+            (criterion(model(x[batch]), y[batch]) / world_size).backward()
         optimizer.step()
         by_hand.append([model.linear.weight.item(), model.linear.bias.item()])
 print("all-reduce by hand, bit for bit equal to DDP:", by_hand == results["steps"])
@@ -357,9 +375,10 @@ initial = LinearModel().linear  # where every run starts
 w0, b0 = initial.weight.item(), initial.bias.item()
 single_sum = one_process(dataset, lr=0.005, reduction="sum")
 (w1, b1), (w2, b2) = single_sum[0], results["sum"][0]
+ratios = ((w2 - w0) / (w1 - w0), (b2 - b0) / (b1 - b0))
 print(f"first step, 1 process:   dw = {w1 - w0:.4f}, db = {b1 - b0:.4f}")
 print(f"first step, 2 processes: dw = {w2 - w0:.4f}, db = {b2 - b0:.4f}")
-print(f"2 processes / 1 process: {(w2 - w0) / (w1 - w0):.3f}, {(b2 - b0) / (b1 - b0):.3f}")
+print(f"2 processes / 1 process: {ratios[0]:.3f}, {ratios[1]:.3f}")
 
 # %% [markdown]
 # Two fixes, both run by the script: multiply the learning rate by $W$, or register a
@@ -370,7 +389,7 @@ print(f"2 processes / 1 process: {(w2 - w0) / (w1 - w0):.3f}, {(b2 - b0) / (b1 -
 fixes = {"sum_lr_w": "lr x W = 0.01", "sum_hook": "lr = 0.005, sum hook"}
 for name, label in fixes.items():
     apart = ulps(results[name], single_sum).max(dim=0).values
-    print(f"{label}: largest difference from 1 process (w, b) in ulp:", apart.tolist())
+    print(f"{label}: (w, b) within", apart.tolist(), "ulp of 1 process")
     assert apart.max() <= 4
 
 # %% [markdown]
@@ -389,11 +408,16 @@ for name, label in fixes.items():
 uneven = make_data(63)
 twice = []
 for epoch in range(5):
-    used = results["uneven"]["orders"][0][epoch] + results["uneven"]["orders"][1][epoch]
+    orders = results["uneven"]["orders"]  # orders[rank][epoch]
+    used = orders[0][epoch] + orders[1][epoch]
     repeated = sorted(i for i in set(used) if used.count(i) > 1)
     twice.append(repeated)
-    first = torch.randperm(63, generator=torch.Generator().manual_seed(epoch))[0].item()
-    print(f"epoch {epoch + 1}: {len(used)} samples, {repeated} twice; first of the shuffle: {first}")
+    shuffle = torch.randperm(63, generator=torch.Generator().manual_seed(epoch))
+    first = shuffle[0].item()
+    print(
+        f"epoch {epoch + 1}: {len(used)} samples, {repeated} twice;",
+        f"first of the shuffle: {first}",
+    )
     assert repeated == [first]
 
 # %% [markdown]
@@ -403,7 +427,9 @@ for epoch in range(5):
 # steps of the two processes:
 
 # %%
-shuffles = [torch.randperm(63, generator=torch.Generator().manual_seed(e)) for e in range(5)]
+shuffles = [
+    torch.randperm(63, generator=torch.Generator().manual_seed(e)) for e in range(5)
+]
 padded = [torch.cat([order, order[:1]]) for order in shuffles]
 dropped = [order[:62] for order in shuffles]
 ddp_padded, ddp_dropped = results["uneven"]["steps"], results["drop_last"]["steps"]
@@ -446,11 +472,17 @@ for label, orders in [
     ("without set_epoch:", results["no_set_epoch"]["orders"][0]),
 ]:
     distinct = len({tuple(order) for order in orders})
-    print(label, [order[:4] for order in orders[:3]], f"; distinct orders in 5 epochs: {distinct}")
+    firsts = [order[:4] for order in orders[:3]]
+    print(label, firsts, f"; distinct orders in 5 epochs: {distinct}")
 epoch_1 = torch.randperm(64, generator=torch.Generator().manual_seed(0))
-same_order = one_process(dataset, orders=[epoch_1] * 5)  # epoch 1's shuffle, every epoch
+# Epoch 1's shuffle in every epoch:
+same_order = one_process(dataset, orders=[epoch_1] * 5)
 apart = ulps(results["no_set_epoch"]["steps"], same_order).max(dim=0).values
-print("no set_epoch vs one process repeating epoch 1: (w, b) within", apart.tolist(), "ulp")
+print(
+    "no set_epoch vs one process repeating epoch 1: (w, b) within",
+    apart.tolist(),
+    "ulp",
+)
 assert apart.max() <= 4
 
 # %% [markdown]
@@ -466,9 +498,13 @@ assert apart.max() <= 4
 # every process unless you set it yourself, and says so on stderr:
 
 # %%
-notice = [line.split("] ", 1)[-1] for line in launch.stderr.splitlines() if "OMP_NUM" in line]
+lines = launch.stderr.splitlines()
+notice = [line.split("] ", 1)[-1] for line in lines if "OMP_NUM" in line]
 print("torchrun:", *notice)
-print("in the script, per rank (OMP_NUM_THREADS, torch threads):", results["threads"])
+print(
+    "in the script, per rank (OMP_NUM_THREADS, torch threads):",
+    results["threads"],
+)
 print("in this kernel, torch threads:", torch.get_num_threads())
 
 # %% [markdown]
@@ -493,8 +529,12 @@ for batch_size in [64, 1024]:
     steps = 2**13 // batch_size
     label = f"batch {batch_size} ({steps} steps per epoch)"
     (line,) = ax.plot([1, world_size], ms, marker="o", label=label)
-    ax.plot([1, world_size], [ms[0], ms[0] / world_size], ":", color=line.get_color())
-    print(f"batch {batch_size:>4}: 1 process {ms[0]:.0f} ms, 2 processes {ms[1]:.0f} ms per epoch")
+    half = [ms[0], ms[0] / world_size]
+    ax.plot([1, world_size], half, ":", color=line.get_color())
+    print(
+        f"batch {batch_size:>4}: 1 process {ms[0]:.0f} ms,",
+        f"2 processes {ms[1]:.0f} ms per epoch",
+    )
 ax.set_xticks([1, world_size])
 ax.set_xlabel("processes")
 ax.set_ylabel("time per epoch (ms)")
@@ -579,14 +619,17 @@ plt.show()
 
 # %% tags=["solution"]
 for drop_last in [False, True]:
+    options = {"shuffle": False, "drop_last": drop_last}
     shards = [
-        list(DistributedSampler(range(10), 4, rank, shuffle=False, drop_last=drop_last))
-        for rank in range(4)
+        list(DistributedSampler(range(10), 4, rank, **options)) for rank in range(4)
     ]
     used = sum(shards, [])
     twice = sorted(i for i in set(used) if used.count(i) > 1)
     left_out = sorted(set(range(10)) - set(used))
-    print(f"drop_last={drop_last}: shards {shards}; twice {twice}; left out {left_out}")
+    print(
+        f"drop_last={drop_last}: shards {shards};",
+        f"twice {twice}; left out {left_out}",
+    )
     assert (twice, left_out) == (([], [8, 9]) if drop_last else ([0, 1], []))
 
 # %% [markdown]
@@ -606,7 +649,8 @@ def all_reduce_by_hand(world_size, lr=0.1, batch_size=4, reduction="mean"):
     model = LinearModel()
     criterion = torch.nn.MSELoss(reduction=reduction)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    samplers = [DistributedSampler(dataset, world_size, r, seed=0) for r in range(world_size)]
+    ranks = range(world_size)
+    samplers = [DistributedSampler(dataset, world_size, r, seed=0) for r in ranks]
     steps = []
     for epoch in range(5):
         for sampler in samplers:
@@ -626,7 +670,7 @@ four = all_reduce_by_hand(4)
 w, b = four[-1]
 print(f"4 ranks by hand: {len(four)} steps, w = {w:.6f}, b = {b:.6f}")
 apart = ulps(four, single).max(dim=0).values
-print("against one process with batches of 16: (w, b) within", apart.tolist(), "ulp")
+print("against one process, batches of 16: (w, b) within", apart.tolist(), "ulp")
 assert apart.max() <= 4
 
 # %% [markdown]
@@ -656,7 +700,10 @@ assert apart.max() <= 4
 # %% tags=["solution"]
 n = 2**13
 for batch_size in [64, 1024]:
-    print(f"batch {batch_size}: {n // batch_size} all-reduces per epoch, {n // 2} samples per process")
+    print(
+        f"batch {batch_size}: {n // batch_size} all-reduces per epoch,",
+        f"{n // 2} samples per process",
+    )
 assert [n // 64, n // 1024, n // 2] == [128, 8, 4096]
 
 # %% [markdown]

@@ -44,7 +44,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch.utils.data import DistributedSampler
 
-os.chdir(tempfile.mkdtemp(prefix="ddp-"))  # 临时文件夹，存放脚本及其输出
+# 临时文件夹，存放脚本及其输出：
+os.chdir(tempfile.mkdtemp(prefix="ddp-"))
 
 # %%
 # %%writefile ddp_train.py
@@ -97,7 +98,9 @@ def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=T
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     # 本进程的分片：把全部样本打乱后，每隔 W 个取一个
     world_size, rank = dist.get_world_size(group), dist.get_rank(group)
-    sampler = DistributedSampler(dataset, world_size, rank, seed=0, drop_last=drop_last)
+    sampler = DistributedSampler(
+        dataset, world_size, rank, seed=0, drop_last=drop_last
+    )
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler)
     history = {"steps": [], "orders": [], "seconds": []}
     for epoch in range(epochs):
@@ -155,9 +158,10 @@ def main():
         ("no_set_epoch", train(dataset, set_epoch=False)[1]),
     ]:
         results[name] = {"steps": run["steps"], "orders": gather(run["orders"])}
-    results["threads"] = gather([os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()])
+    threads = [os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()]
+    results["threads"] = gather(threads)
 
-    # 在更多数据上测每轮的秒数：先让 rank 0 单独训练（自成一个进程组），再让全部进程一起
+    # 每轮的秒数：先让 rank 0 单独训练（自成一个进程组），再让全部进程一起
     big = make_data(2**13, seed=1)
     alone = dist.new_group([0])
     for batch_size in [64, 1024]:
@@ -199,12 +203,15 @@ command = [
     sys.executable, "-m", "torch.distributed.run",  # 也就是 torchrun
     "--standalone", "--nproc-per-node=2", "ddp_train.py", "results.json",
 ]
-launch = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+launch = subprocess.run(
+    command, env=env, capture_output=True, text=True, timeout=300
+)
 print(launch.stdout, end="")
 assert launch.returncode == 0, launch.stderr[-2000:]
 results = json.loads(Path("results.json").read_text())
 world_size = results["world_size"]
-print("进程总数（world size）：", world_size, "；保存的文件：", sorted(p.name for p in Path().glob("*.pt")))
+saved = sorted(p.name for p in Path().glob("*.pt"))
+print("进程总数（world size）：", world_size, "；保存的文件：", saved)
 
 # %% [markdown]
 # 这五行是 rank 0 打印的；rank 1 同样在训练，只是不打印。
@@ -217,13 +224,17 @@ print("进程总数（world size）：", world_size, "；保存的文件：", so
 from ddp_train import LinearModel, make_data  # 脚本自己的模型和数据
 
 dataset = make_data(64)
-order = torch.randperm(64, generator=torch.Generator().manual_seed(0))  # 种子 0 + 第 0 轮
-shards = [list(DistributedSampler(dataset, world_size, rank, seed=0)) for rank in range(2)]
+# 第 0 轮的打乱顺序：生成器的种子为 0 + 0
+order = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+shards = [
+    list(DistributedSampler(dataset, world_size, rank, seed=0)) for rank in range(2)
+]
 print("第 1 轮，64 个样本打乱后：", order[:8].tolist(), "...")
 for rank, shard in enumerate(shards):
     print(f"rank {rank}（{len(shard)} 个样本）：", shard[:4], "...")
     assert shard == order[rank::world_size].tolist() == results["orders"][rank][0]
-print("每个样本恰好用一次：", sorted(shards[0] + shards[1]) == list(range(64)))
+everyone = sorted(shards[0] + shards[1])
+print("每个样本恰好用一次：", everyone == list(range(64)))
 
 # %% [markdown]
 # 每个 rank 的第一个小批量是它分片里的前 8 个样本，所以第一步用到的正是打乱后顺序里的前 16 个样本，由两个 rank 各分一半。单个进程用 `batch_size=16` 时，第一步取的也正是这个批量。
@@ -233,7 +244,9 @@ print("每个样本恰好用一次：", sorted(shards[0] + shards[1]) == list(ra
 # 下面是在当前这一个进程里运行的原课循环：同样的打乱顺序，批量大小 16，初始权重也相同（和脚本一样，在创建模型之前调用 `torch.manual_seed(0)`）：
 
 # %%
-def one_process(dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orders=None):
+def one_process(
+    dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orders=None
+):
     """不用 DDP 的原课循环；给了 `orders` 就用它代替每轮的打乱顺序。"""
     torch.manual_seed(0)
     model = LinearModel()
@@ -242,8 +255,11 @@ def one_process(dataset, lr=0.1, batch_size=16, epochs=5, reduction="mean", orde
     x, y = dataset.tensors
     steps = []
     for epoch in range(epochs):
-        seeded = torch.Generator().manual_seed(epoch)  # 与 DistributedSampler 相同：种子 0 + 轮次
-        order = torch.randperm(len(x), generator=seeded) if orders is None else orders[epoch]
+        seeded = torch.Generator().manual_seed(epoch)  # 与 DistributedSampler 相同
+        if orders is None:
+            order = torch.randperm(len(x), generator=seeded)
+        else:
+            order = orders[epoch]
         for i in range(0, len(order), batch_size):
             batch = order[i : i + batch_size]
             loss = criterion(model(x[batch]), y[batch])
@@ -267,7 +283,8 @@ apart = ulps(results["steps"], single)
 print(f"共 {len(single)} 步；逐位相同：{results['steps'] == single}")
 print("最大差距（w, b），单位 ulp：", apart.max(dim=0).values.tolist())
 print("有差别的步数：", int((apart.sum(dim=1) > 0).sum()))
-for name, (w, b) in [("2 个进程", results["steps"][-1]), ("1 个进程", single[-1])]:
+final = [("2 个进程", results["steps"][-1]), ("1 个进程", single[-1])]
+for name, (w, b) in final:
     print(f"{name}：w = {w:.6f}，b = {b:.6f}")
 assert apart.max() <= 4  # 容差：4 ulp，相对误差不超过 5e-7
 
@@ -289,7 +306,8 @@ for epoch in range(5):
         optimizer.zero_grad()
         for rank in range(world_size):
             batch = shards[rank][epoch][i : i + 8]
-            (criterion(model(x[batch]), y[batch]) / world_size).backward()  # 累加到 .grad
+            # 每个 rank 的损失除以 W；backward 把它的梯度累加到 .grad
+            (criterion(model(x[batch]), y[batch]) / world_size).backward()
         optimizer.step()
         by_hand.append([model.linear.weight.item(), model.linear.bias.item()])
 print("手工全归约，与 DDP 逐位相同：", by_hand == results["steps"])
@@ -308,9 +326,10 @@ initial = LinearModel().linear  # 每次训练的起点
 w0, b0 = initial.weight.item(), initial.bias.item()
 single_sum = one_process(dataset, lr=0.005, reduction="sum")
 (w1, b1), (w2, b2) = single_sum[0], results["sum"][0]
+ratios = ((w2 - w0) / (w1 - w0), (b2 - b0) / (b1 - b0))
 print(f"第一步，1 个进程：dw = {w1 - w0:.4f}，db = {b1 - b0:.4f}")
 print(f"第一步，2 个进程：dw = {w2 - w0:.4f}，db = {b2 - b0:.4f}")
-print(f"2 个进程 / 1 个进程：{(w2 - w0) / (w1 - w0):.3f}，{(b2 - b0) / (b1 - b0):.3f}")
+print(f"2 个进程 / 1 个进程：{ratios[0]:.3f}，{ratios[1]:.3f}")
 
 # %% [markdown]
 # 有两种修正办法，脚本里都跑过了：把学习率乘以 $W$；或者注册一个通信钩子，用普通的求和做全归约（即脚本里的 `sum_gradients`；DDP 默认的钩子会先除以 $W$）。两种办法都能走出单进程的步子：
@@ -319,7 +338,7 @@ print(f"2 个进程 / 1 个进程：{(w2 - w0) / (w1 - w0):.3f}，{(b2 - b0) / (
 fixes = {"sum_lr_w": "lr × W = 0.01", "sum_hook": "lr = 0.005，求和钩子"}
 for name, label in fixes.items():
     apart = ulps(results[name], single_sum).max(dim=0).values
-    print(f"{label}：与 1 个进程的最大差距（w, b），单位 ulp：", apart.tolist())
+    print(f"{label}：(w, b) 相差不超过", apart.tolist(), "ulp（与 1 个进程相比）")
     assert apart.max() <= 4
 
 # %% [markdown]
@@ -333,18 +352,25 @@ for name, label in fixes.items():
 uneven = make_data(63)
 twice = []
 for epoch in range(5):
-    used = results["uneven"]["orders"][0][epoch] + results["uneven"]["orders"][1][epoch]
+    orders = results["uneven"]["orders"]  # orders[rank][epoch]
+    used = orders[0][epoch] + orders[1][epoch]
     repeated = sorted(i for i in set(used) if used.count(i) > 1)
     twice.append(repeated)
-    first = torch.randperm(63, generator=torch.Generator().manual_seed(epoch))[0].item()
-    print(f"第 {epoch + 1} 轮：{len(used)} 个样本，{repeated} 用了两次；打乱后的第一个：{first}")
+    shuffle = torch.randperm(63, generator=torch.Generator().manual_seed(epoch))
+    first = shuffle[0].item()
+    print(
+        f"第 {epoch + 1} 轮：{len(used)} 个样本，{repeated} 用了两次；",
+        f"打乱后的第一个：{first}",
+    )
     assert repeated == [first]
 
 # %% [markdown]
 # 所以两个进程训练的其实是一个略有不同的问题：有一个样本算了两遍。单进程把 63 个样本各用一次，结果就不一样；而把补齐后的顺序（打乱的顺序再加上它的第一个样本）交给单进程，它走的就是两个进程的步子：
 
 # %%
-shuffles = [torch.randperm(63, generator=torch.Generator().manual_seed(e)) for e in range(5)]
+shuffles = [
+    torch.randperm(63, generator=torch.Generator().manual_seed(e)) for e in range(5)
+]
 padded = [torch.cat([order, order[:1]]) for order in shuffles]
 dropped = [order[:62] for order in shuffles]
 ddp_padded, ddp_dropped = results["uneven"]["steps"], results["drop_last"]["steps"]
@@ -380,11 +406,17 @@ for label, orders in [
     ("不调用 set_epoch：", results["no_set_epoch"]["orders"][0]),
 ]:
     distinct = len({tuple(order) for order in orders})
-    print(label, [order[:4] for order in orders[:3]], f"；5 轮中不同的顺序：{distinct} 种")
+    firsts = [order[:4] for order in orders[:3]]
+    print(label, firsts, f"；5 轮中不同的顺序：{distinct} 种")
 epoch_1 = torch.randperm(64, generator=torch.Generator().manual_seed(0))
-same_order = one_process(dataset, orders=[epoch_1] * 5)  # 每一轮都用第 1 轮的顺序
+# 每一轮都用第 1 轮的顺序：
+same_order = one_process(dataset, orders=[epoch_1] * 5)
 apart = ulps(results["no_set_epoch"]["steps"], same_order).max(dim=0).values
-print("不调用 set_epoch 与每轮重复第 1 轮顺序的单进程：(w, b) 相差不超过", apart.tolist(), "ulp")
+print(
+    "不调用 set_epoch 与每轮重复第 1 轮顺序的单进程：(w, b) 相差不超过",
+    apart.tolist(),
+    "ulp",
+)
 assert apart.max() <= 4
 
 # %% [markdown]
@@ -395,9 +427,13 @@ assert apart.max() <= 4
 # 张量足够大时，PyTorch 会用多个线程执行一个运算，默认每个核一个线程。$W$ 个进程如果各自按核数开线程，线程总数就是核数的 $W$ 倍。所以除非你自己设置，torchrun 会给每个进程设 `OMP_NUM_THREADS=1`，并在 stderr 上提示一句：
 
 # %%
-notice = [line.split("] ", 1)[-1] for line in launch.stderr.splitlines() if "OMP_NUM" in line]
+lines = launch.stderr.splitlines()
+notice = [line.split("] ", 1)[-1] for line in lines if "OMP_NUM" in line]
 print("torchrun：", *notice)
-print("脚本中各 rank 的（OMP_NUM_THREADS，torch 线程数）：", results["threads"])
+print(
+    "脚本中各 rank 的（OMP_NUM_THREADS，torch 线程数）：",
+    results["threads"],
+)
 print("本内核的 torch 线程数：", torch.get_num_threads())
 
 # %% [markdown]
@@ -414,8 +450,12 @@ for batch_size in [64, 1024]:
     steps = 2**13 // batch_size
     label = f"批量 {batch_size}（每轮 {steps} 步）"
     (line,) = ax.plot([1, world_size], ms, marker="o", label=label)
-    ax.plot([1, world_size], [ms[0], ms[0] / world_size], ":", color=line.get_color())
-    print(f"批量 {batch_size:>4}：1 个进程每轮 {ms[0]:.0f} 毫秒，2 个进程每轮 {ms[1]:.0f} 毫秒")
+    half = [ms[0], ms[0] / world_size]
+    ax.plot([1, world_size], half, ":", color=line.get_color())
+    print(
+        f"批量 {batch_size:>4}：1 个进程每轮 {ms[0]:.0f} 毫秒，",
+        f"2 个进程每轮 {ms[1]:.0f} 毫秒",
+    )
 ax.set_xticks([1, world_size])
 ax.set_xlabel("进程数")
 ax.set_ylabel("每轮用时（毫秒）")
@@ -466,14 +506,17 @@ plt.show()
 
 # %% tags=["solution"]
 for drop_last in [False, True]:
+    options = {"shuffle": False, "drop_last": drop_last}
     shards = [
-        list(DistributedSampler(range(10), 4, rank, shuffle=False, drop_last=drop_last))
-        for rank in range(4)
+        list(DistributedSampler(range(10), 4, rank, **options)) for rank in range(4)
     ]
     used = sum(shards, [])
     twice = sorted(i for i in set(used) if used.count(i) > 1)
     left_out = sorted(set(range(10)) - set(used))
-    print(f"drop_last={drop_last}：各 rank 的样本 {shards}；用了两次 {twice}；没用上 {left_out}")
+    print(
+        f"drop_last={drop_last}：各 rank 的样本 {shards}；",
+        f"用了两次 {twice}；没用上 {left_out}",
+    )
     assert (twice, left_out) == (([], [8, 9]) if drop_last else ([0, 1], []))
 
 # %% [markdown]
@@ -489,7 +532,8 @@ def all_reduce_by_hand(world_size, lr=0.1, batch_size=4, reduction="mean"):
     model = LinearModel()
     criterion = torch.nn.MSELoss(reduction=reduction)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    samplers = [DistributedSampler(dataset, world_size, r, seed=0) for r in range(world_size)]
+    ranks = range(world_size)
+    samplers = [DistributedSampler(dataset, world_size, r, seed=0) for r in ranks]
     steps = []
     for epoch in range(5):
         for sampler in samplers:
@@ -534,7 +578,10 @@ assert apart.max() <= 4
 # %% tags=["solution"]
 n = 2**13
 for batch_size in [64, 1024]:
-    print(f"批量 {batch_size}：每轮 {n // batch_size} 次全归约，每个进程取 {n // 2} 个样本")
+    print(
+        f"批量 {batch_size}：每轮 {n // batch_size} 次全归约，",
+        f"每个进程取 {n // 2} 个样本",
+    )
 assert [n // 64, n // 1024, n // 2] == [128, 8, 4096]
 
 # %% [markdown]
