@@ -98,8 +98,10 @@ def make_data(n, seed=0):
     return TensorDataset(x, y)
 
 
-def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=True,
-          drop_last=False, hook=None, group=None, log=False):
+def train(
+    dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=True,
+    drop_last=False, hook=None, group=None, log=False,
+):
     """The lesson's loop, run by every process of `group` (by default all of them).
 
     Returns the model and its history: (w, b) after every step, the samples this

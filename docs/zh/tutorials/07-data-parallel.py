@@ -84,8 +84,10 @@ def make_data(n, seed=0):
     return TensorDataset(x, y)
 
 
-def train(dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=True,
-          drop_last=False, hook=None, group=None, log=False):
+def train(
+    dataset, lr=0.1, batch_size=8, epochs=5, reduction="mean", set_epoch=True,
+    drop_last=False, hook=None, group=None, log=False,
+):
     """原课的训练循环，由 `group` 中的每个进程运行（默认是全部进程）。
 
     返回模型和训练记录：每步之后的 (w, b)、本进程每轮用到的样本、每轮的秒数。
