@@ -58,8 +58,9 @@ import matplotlib.pyplot as plt
 import torch
 from torch.utils.data import DistributedSampler
 
-# A scratch folder for the script and its output:
-os.chdir(tempfile.mkdtemp(prefix="ddp-"))
+# A scratch folder for the script and its output, removed when the kernel stops:
+scratch = tempfile.TemporaryDirectory(prefix="ddp-")
+os.chdir(scratch.name)
 
 # %%
 # %%writefile ddp_train.py

@@ -44,8 +44,9 @@ import matplotlib.pyplot as plt
 import torch
 from torch.utils.data import DistributedSampler
 
-# 临时文件夹，存放脚本及其输出：
-os.chdir(tempfile.mkdtemp(prefix="ddp-"))
+# 临时文件夹，存放脚本及其输出；内核停止时自动删除：
+scratch = tempfile.TemporaryDirectory(prefix="ddp-")
+os.chdir(scratch.name)
 
 # %%
 # %%writefile ddp_train.py
