@@ -544,6 +544,7 @@ print("allclose:", torch.allclose(by_hand, with_sgd))
 assert torch.allclose(by_hand, with_sgd)
 
 # %% [markdown]
-# That is the whole lesson. Keep the [summary](summary.md) open while you write your own
-# loops; to see everything `linreg` offers, read the [API reference](../reference/index.md),
-# or go back to the [tutorials](index.md).
+# That is the whole lesson. One step beyond it, [tutorial 7](07-data-parallel.md) runs the
+# same loop on several processes at once. Keep the [summary](summary.md) open while you
+# write your own loops; to see everything `linreg` offers, read the
+# [API reference](../reference/index.md), or go back to the [tutorials](index.md).

@@ -462,4 +462,4 @@ print("allclose:", torch.allclose(by_hand, with_sgd))
 assert torch.allclose(by_hand, with_sgd)
 
 # %% [markdown]
-# 原课的内容到这里就全部讲完了。自己写训练循环时，不妨把[速查表](summary.md)开在一旁；想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference/index.md)，或者回到[教程列表](index.md)。
+# 原课的内容到这里就全部讲完了。再往前走一步，[教程 7](07-data-parallel.md) 让同一个训练循环在多个进程上同时运行。自己写训练循环时，不妨把[速查表](summary.md)开在一旁；想了解 `linreg` 提供的全部功能，请阅读 [API 参考](../reference/index.md)，或者回到[教程列表](index.md)。
