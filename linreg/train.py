@@ -214,18 +214,19 @@ def train(
 
     def update(xb: torch.Tensor, yb: torch.Tensor) -> float:
         if closure_needed:
+            values: list[float] = []  # this process's loss at each evaluation
 
             def closure() -> torch.Tensor:
                 optimizer.zero_grad()
                 loss = criterion(model(xb), yb)
                 loss.backward()  # type: ignore[no-untyped-call]
                 history.loss_evaluations += 1
+                values.append(loss.item())
                 # LBFGS's line search and stopping tests read the loss: the same everywhere.
-                return loss if combine is None else torch.tensor(all_data(loss.item()))
+                return loss if combine is None else torch.tensor(all_data(values[-1]))
 
-            # torch's stub types the closure's result as float; LBFGS returns the tensor.
-            result: Any = optimizer.step(closure)  # type: ignore[arg-type]
-            return float(result.detach())
+            optimizer.step(closure)  # type: ignore[arg-type]
+            return values[0]  # the loss before the step, as LBFGS's step returns it
         y_pred = model(xb)
         loss = criterion(y_pred, yb)
         value = loss.item()
