@@ -6,7 +6,8 @@ one process with 1 torch thread (what torchrun gives each process: OMP_NUM_THREA
 process with 2 threads, and 2 processes under torchrun (gloo, loopback only). The 2-process
 run times every all-reduce of the gradients with a DDP communication hook: from the moment
 the hook starts it to the moment its future completes (so the time a process waits for the
-slower one is counted too).
+slower one is counted too). Then the same two ways at full batch (one step, one all-reduce,
+per epoch), where the work between two all-reduces is 1000 times larger.
 
 Run: `.venv/bin/python benchmarks/ddp.py [--epochs 5] [--json out.json]`; see
 benchmarks/README.md. A run takes about a minute.
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N, BATCH, LR = 1_000_000, 1024, 0.01
 
 
-def worker(epochs: int, threads: int) -> None:
+def worker(epochs: int, threads: int, batch_size: int | None) -> None:
     """Train, timing each epoch; rank 0 prints one JSON line."""
     torch.set_num_threads(threads)
     parallel = distributed.init_from_env()
@@ -71,7 +72,15 @@ def worker(epochs: int, threads: int) -> None:
 
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     history = linreg.train(
-        wrapped, x, y, linreg.make_criterion("mean"), optimizer, epochs, BATCH, seed=0, callback=lap
+        wrapped,
+        x,
+        y,
+        linreg.make_criterion("mean"),
+        optimizer,
+        epochs,
+        batch_size,
+        seed=0,
+        callback=lap,
     )
     seconds = [b - a for a, b in itertools.pairwise(ends)]
     reduce_seconds = [sum(allreduce[a:b]) for a, b in itertools.pairwise(marks)]
@@ -88,7 +97,7 @@ def worker(epochs: int, threads: int) -> None:
         dist.destroy_process_group()
 
 
-def launch(epochs: int, processes: int, threads: int) -> dict[str, Any]:
+def launch(epochs: int, processes: int, threads: int, full_batch: bool = False) -> dict[str, Any]:
     """Run the worker in a fresh process (or torchrun's processes); its JSON result."""
     command = [sys.executable]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(threads)}
@@ -101,6 +110,7 @@ def launch(epochs: int, processes: int, threads: int) -> dict[str, Any]:
         command += ["--local-addr=127.0.0.1"]
         env |= {"MASTER_ADDR": "127.0.0.1", "GLOO_SOCKET_IFNAME": "lo"}
     command += [__file__, "--worker", "--epochs", str(epochs), "--threads", str(threads)]
+    command += ["--full-batch"] if full_batch else []
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         raise SystemExit(f"the {processes}-process run failed:\n{result.stderr[-3000:]}")
@@ -119,9 +129,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--full-batch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.epochs, args.threads)
+        worker(args.epochs, args.threads, None if args.full_batch else BATCH)
         return
     start = time.time()
     load = os.getloadavg()
@@ -138,10 +149,14 @@ def main() -> None:
         "1 process, 1 thread": launch(args.epochs, 1, 1),
         "1 process, 2 threads": launch(args.epochs, 1, 2),
         "2 processes, 1 thread each": launch(args.epochs, 2, 1),
+        "full batch, 1 process": launch(4 * args.epochs, 1, 1, full_batch=True),
+        "full batch, 2 processes": launch(4 * args.epochs, 2, 1, full_batch=True),
     }
     base = runs["1 process, 1 thread"]["epochs_per_second"]
     print(f"{'run':<28} {'epochs/s':>9} {'ratio':>6} {'steps/epoch':>12} {'all-reduce':>11}")
     for name, run in runs.items():
+        if name.startswith("full batch, 1"):
+            base = run["epochs_per_second"]
         share = f"{run['allreduce_share']:.0%}" if run["allreduces_per_epoch"] else "-"
         print(
             f"{name:<28} {run['epochs_per_second']:>9.3f} {run['epochs_per_second'] / base:>6.2f} "
