@@ -313,12 +313,12 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_train_prints_once_what_one_process_prints(
-    folder: Path, capsys: pytest.CaptureFixture[str]
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ["train", "--data", "data.csv", "--reduction", "mean", "--lr", "0.1", "--epochs", "50"]
     result = torchrun(folder, "-m", "linreg", *args, "--plot", "loss.png")
     assert result.returncode == 0, result.stderr[-3000:]
-    os.chdir(folder)
+    monkeypatch.chdir(folder)
     assert main(args) == 0
     alone = capsys.readouterr().out.splitlines()
     lines = result.stdout.splitlines()
@@ -336,14 +336,14 @@ def test_train_prints_once_what_one_process_prints(
 
 
 def test_compare_with_sum_sums_the_gradients(
-    folder: Path, capsys: pytest.CaptureFixture[str]
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ["compare", "--data", "data.csv", "--lr", "1e-4", "--epochs", "30", "--json"]
     args += ["--reduction", "sum", "--optimizers", "SGD", "Adam", "LBFGS"]
     result = torchrun(folder, "-m", "linreg", *args)
     assert result.returncode == 0, result.stderr[-3000:]
     parallel = json.loads(result.stdout)  # one JSON document: rank 0 alone printed
-    os.chdir(folder)
+    monkeypatch.chdir(folder)
     assert main(args) == 0
     alone = json.loads(capsys.readouterr().out)
     assert list(parallel) == list(alone) == ["SGD", "Adam", "LBFGS"]
