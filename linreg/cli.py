@@ -31,7 +31,7 @@ from linreg.loss import REDUCTIONS, make_criterion
 from linreg.model import LinearModel, predict
 from linreg.optim import OPTIMIZERS, canonical_name, make_optimizer
 from linreg.solve import fit_closed_form, stable_lr
-from linreg.train import History, train
+from linreg.train import Callback, History, train
 
 __all__ = ["main"]
 
@@ -242,7 +242,7 @@ def _fit(
     options: dict[str, Any],
     x: torch.Tensor,
     y: torch.Tensor,
-    callback: Any = None,
+    callback: Callback | None = None,
 ) -> tuple[torch.nn.Module, History]:
     """Train one `LinearModel` from `args.seed`, DDP-wrapped under torchrun."""
     torch.manual_seed(args.seed)
