@@ -168,6 +168,8 @@ out["unequal"] = refusal(
         linreg.make_criterion("mean"), torch.optim.SGD(model.parameters(), lr=0.1), 1,
     )
 )
+out["diverged"] = refusal(lambda: run("sum", "SGD", 0.01, 20))
+out["diverged_one"] = refusal(lambda: run("sum", "SGD", 0.01, 20, parallel=False))
 out["odd"] = refusal(lambda: distributed.shard(x[:999], y[:999]))
 out["too_many"] = refusal(lambda: distributed.shard(x[:1], y[:1]))
 out["one_failed"] = refusal(
@@ -263,6 +265,16 @@ def test_bad_input_stops_every_process_with_the_same_message(
     assert api[0][key] is not None
     assert message in api[0][key]
     assert api[1][key] == api[0][key]
+
+
+def test_divergence_is_found_together_and_names_the_bound_of_all_the_data(
+    api: list[dict[str, Any]],
+) -> None:
+    # The combined loss becomes inf in the same epoch in both processes, and the stable lr
+    # is computed from all the processes' rows: the message of one process, word for word.
+    assert api[0]["diverged"] == api[1]["diverged"] == api[0]["diverged_one"]
+    assert "training diverged at epoch" in api[0]["diverged"]
+    assert "the largest stable lr for full-batch SGD, reduction='sum', is" in api[0]["diverged"]
 
 
 def test_without_torchrun_nothing_changes() -> None:
