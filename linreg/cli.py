@@ -439,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LinregError as err:
         if is_main():  # under torchrun every process stops with the same error
             print(f"linreg {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        code = 2
     except RuntimeError as err:
         if not dist.is_initialized() or "gloo" not in str(err):
             raise
@@ -450,8 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"processes ({reason}): one of them failed or hangs, see its message",
             file=sys.stderr,
         )
+        dist.destroy_process_group()
         return 1
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    if dist.is_initialized():
+        dist.barrier()  # no process leaves while another still talks to it
+        dist.destroy_process_group()
     return code
