@@ -84,8 +84,10 @@ check: lint
 test: lint setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# The package's speed: benchmarks/run.py's targets, then data parallel with 1 and 2 processes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/ddp.py
 
 # What every page of the built site transfers (first visit, further page), what the first
 # search transfers, and Lighthouse's scores (Lighthouse pinned in benchmarks/package-lock.json).

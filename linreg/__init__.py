@@ -9,12 +9,17 @@ Examples:
     >>> history = linreg.train(model, x, y, linreg.make_criterion("sum"), optimizer, epochs=100)
     >>> len(history.losses)
     100
+
+Data parallel training (several processes started by torchrun) lives in its own
+namespace, like `torch.distributed`: `linreg.distributed.init_from_env()`,
+`linreg.distributed.shard(x, y)`, `linreg.distributed.wrap(model)`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from linreg import distributed as distributed  # a namespace, as torch.distributed
 from linreg.checks import LinregError
 from linreg.compare import compare
 from linreg.data import lesson_data, load_csv, minibatches, synthetic_data

@@ -2,6 +2,10 @@
 
 Bad input ends with one line on stderr and exit code 2, never a traceback; files
 are written only after the work succeeded, and atomically.
+
+Started by torchrun (`torchrun --nproc-per-node=2 -m linreg train ...`), `train` and
+`compare` run data parallel: every process reads the data, keeps its equal shard, and
+DDP combines the gradients (gloo); process 0 alone prints and writes files.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import torch
+import torch.distributed as dist
 
 from linreg import __version__
 from linreg.checks import LinregError
 from linreg.compare import compare
 from linreg.data import lesson_data, load_csv
+from linreg.distributed import check_all, init_from_env, is_main, shard, wrap
 from linreg.loss import REDUCTIONS, make_criterion
 from linreg.model import LinearModel, predict
 from linreg.optim import OPTIMIZERS, canonical_name, make_optimizer
 from linreg.solve import fit_closed_form, stable_lr
-from linreg.train import History, train
+from linreg.train import Callback, History, train
 
 __all__ = ["main"]
 
@@ -34,7 +40,8 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, without the usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        line = f"{self.prog}: error: {message} (see '{self.prog} --help')\n"
+        self.exit(2, line if is_main() else None)  # under torchrun: said once, by rank 0
 
 
 def _whole(text: str) -> int:
@@ -129,16 +136,29 @@ def _add_training(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_PARALLEL = """\
+Data parallel: started by torchrun (torchrun --nproc-per-node=2 -m linreg ...), every
+process reads the data and trains on its equal shard (N must be a multiple of the number
+of processes); DDP averages the gradients over gloo, or sums them for --reduction sum, so
+each full-batch step is the one-process step up to rounding (the additions run in another
+order). With --batch-size B each process takes B samples per step. Process 0 alone prints
+and writes files; a process that gets no answer from the others for 60 s stops (exit 1).
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `linreg` command."""
     parser = _Parser(
         prog="linreg",
         description="Linear regression in PyTorch: the lesson's model, loss and loop.",
+        epilog="Under torchrun, train and compare run data parallel: see 'linreg train --help'.",
     )
     parser.add_argument("--version", action="version", version=f"linreg {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = commands.add_parser("train", help="train one model and report the loss, w and b")
+    p = commands.add_parser(
+        "train", help="train one model and report the loss, w and b", epilog=_PARALLEL
+    )
     _add_common(p)
     _add_training(p)
     p.add_argument(
@@ -164,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", type=_figure_path, metavar="FILE", help="save the loss curve")
     p.set_defaults(run=_train)
 
-    p = commands.add_parser("compare", help="train several optimizers from the same start")
+    p = commands.add_parser(
+        "compare", help="train several optimizers from the same start", epilog=_PARALLEL
+    )
     _add_common(p)
     _add_training(p)
     p.add_argument(
@@ -192,8 +214,52 @@ def _load(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, str]:
     if args.data is None:
         x, y = lesson_data()
         return x, y, "the lesson's data"
-    x, y = load_csv(args.data)
+    try:
+        x, y = load_csv(args.data)
+    except LinregError as err:
+        check_all(err)  # under torchrun: every process stops, not only this one
+        raise
+    check_all(None)
     return x, y, str(args.data)
+
+
+def _parallel(args: argparse.Namespace, n: int) -> str:
+    """What a data parallel run does, for the report; empty for one process."""
+    if not dist.is_initialized():
+        return ""
+    world_size = dist.get_world_size()
+    how = "summed (reduction='sum')" if args.reduction == "sum" else "averaged"
+    batch = "" if args.batch_size is None else f", {args.batch_size * world_size} per step"
+    return (
+        f"data parallel: {world_size} processes (gloo), {n // world_size} samples each"
+        f"{batch}; gradients {how} across the processes\n"
+    )
+
+
+def _fit(
+    args: argparse.Namespace,
+    name: str,
+    options: dict[str, Any],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    callback: Callback | None = None,
+) -> tuple[torch.nn.Module, History]:
+    """Train one `LinearModel` from `args.seed`, DDP-wrapped under torchrun."""
+    torch.manual_seed(args.seed)
+    model = LinearModel(x.shape[1], y.shape[1])
+    optimizer = make_optimizer(name, model.parameters(), **options)
+    history = train(
+        wrap(model, args.reduction),
+        x,
+        y,
+        make_criterion(args.reduction),
+        optimizer,
+        args.epochs,
+        args.batch_size,
+        seed=args.seed,
+        callback=callback,
+    )
+    return model, history
 
 
 def _params(history: History) -> tuple[list[list[float]], list[float] | None]:
@@ -204,32 +270,25 @@ def _params(history: History) -> tuple[list[list[float]], list[float] | None]:
 
 def _train(args: argparse.Namespace) -> int:
     x, y, source = _load(args)
-    torch.manual_seed(args.seed)
-    model = LinearModel(x.shape[1], y.shape[1])
-    optimizer = make_optimizer(args.optimizer, model.parameters(), lr=args.lr, **dict(args.param))
-    criterion = make_criterion(args.reduction)
+    n = x.shape[0]
+    x, y = shard(x, y)  # under torchrun: this process's equal shard
     # Only this command needs tqdm: imported when used, like matplotlib for --plot.
     from tqdm import tqdm
 
     # A progress bar on stderr, only on a terminal (disable=None) and only once the run
     # has lasted a second (delay): short runs and piped output show just the results.
-    with tqdm(total=args.epochs, unit="epoch", disable=None, delay=1.0, leave=False) as bar:
+    disable = None if is_main() else True
+    with tqdm(total=args.epochs, unit="epoch", disable=disable, delay=1.0, leave=False) as bar:
 
         def show(epoch: int, loss: float, model: torch.nn.Module) -> None:
             bar.set_postfix_str(f"loss={loss:.4g}", refresh=False)
             bar.update()
 
-        history = train(
-            model,
-            x,
-            y,
-            criterion,
-            optimizer,
-            args.epochs,
-            args.batch_size,
-            seed=args.seed,
-            callback=None if bar.disable else show,
-        )
+        options = {"lr": args.lr, **dict(args.param)}
+        callback = None if bar.disable else show
+        model, history = _fit(args, args.optimizer, options, x, y, callback)
+    if not is_main():
+        return 0
     predictions = []
     if x.shape[1] == 1:
         y_new = predict(model, args.predict)
@@ -247,6 +306,7 @@ def _train(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "seed": args.seed,
             "data": source,
+            **({"processes": dist.get_world_size()} if dist.is_initialized() else {}),
             "history": history.to_dict(),
             "predictions": predictions,
         }
@@ -255,8 +315,9 @@ def _train(args: argparse.Namespace) -> int:
     batches = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
     print(
         f"{args.optimizer} lr={args.lr} reduction={args.reduction!r}, {args.epochs} epochs, "
-        f"{batches}, {x.shape[0]} samples from {source}, seed {args.seed}"
+        f"{batches}, {n} samples from {source}, seed {args.seed}"
     )
+    print(_parallel(args, n), end="")
     print(f"{'epoch':>7}  {'loss':>14}")
     shown = sorted({*range(0, args.epochs, max(1, args.epochs // 10)), args.epochs - 1})
     for epoch in shown:
@@ -274,16 +335,24 @@ def _train(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     x, y, source = _load(args)
-    runs = compare(
-        list(dict.fromkeys(args.optimizers)),
-        x,
-        y,
-        epochs=args.epochs,
-        lr=args.lr,
-        reduction=args.reduction,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
+    n = x.shape[0]
+    names = list(dict.fromkeys(args.optimizers))
+    if dist.is_initialized():  # what `compare` does, one DDP model after the other
+        x, y = shard(x, y)
+        runs = {name: _fit(args, name, {"lr": args.lr}, x, y)[1] for name in names}
+        if not is_main():
+            return 0
+    else:
+        runs = compare(
+            names,
+            x,
+            y,
+            epochs=args.epochs,
+            lr=args.lr,
+            reduction=args.reduction,
+            batch_size=args.batch_size,
+            seed=args.seed,
+        )
     if args.plot:
         from linreg.plot import plot_comparison, save_figure
 
@@ -293,6 +362,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(json.dumps({name: run.to_dict() for name, run in runs.items()}, indent=2))
         return 0
     print(f"lr={args.lr} reduction={args.reduction!r}, {args.epochs} epochs, data: {source}")
+    print(_parallel(args, n), end="")
     print(f"{'optimizer':<10} {'final loss':>12} {'w':>24} {'b':>10} {'evals':>6} {'time':>8}")
     for name, run in runs.items():
         weight, bias = _params(run)
@@ -348,7 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments after the program name; `sys.argv[1:]` when `None`.
 
     Returns:
-        The exit code: 0 on success, 2 for bad input (after one line on stderr).
+        The exit code: 0 on success, 2 for bad input (after one line on stderr), 1
+        under torchrun when the other processes stopped answering (a line too).
     """
     parser = build_parser()
     try:
@@ -362,8 +433,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
+        if init_from_env() and args.command == "solve":
+            raise LinregError("solve is one closed-form solution: run it without torchrun")
         code: int = args.run(args)
     except LinregError as err:
-        print(f"linreg {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        if is_main():  # under torchrun every process stops with the same error
+            print(f"linreg {args.command}: error: {err}", file=sys.stderr)
+        code = 2
+    except RuntimeError as err:
+        if not dist.is_initialized() or "gloo" not in str(err):
+            raise
+        # gloo's message starts with its source file: "[.../pair.cc:534] Connection closed"
+        reason = str(err).split("] ", 1)[-1].splitlines()[0]
+        print(
+            f"linreg {args.command}: error: process {dist.get_rank()} lost the other "
+            f"processes ({reason}): one of them failed or hangs, see its message",
+            file=sys.stderr,
+        )
+        dist.destroy_process_group()
+        return 1
+    if dist.is_initialized():
+        dist.barrier()  # no process leaves while another still talks to it
+        dist.destroy_process_group()
     return code

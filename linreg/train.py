@@ -13,6 +13,7 @@ from torch import nn
 
 from linreg.checks import LinregError, check_data, check_positive_int
 from linreg.data import unchecked_minibatches
+from linreg.distributed import combiner, gather
 from linreg.model import first_weight
 from linreg.optim import needs_closure
 from linreg.solve import stable_lr
@@ -44,6 +45,10 @@ class History:
             evaluations behind `full_losses` are not counted.
         seconds: wall time of the loop, the evaluations behind `full_losses` included.
         stopped_early: the callback asked to stop before the last epoch.
+
+    For a model wrapped in `DistributedDataParallel` every loss is the loss on all
+    the data, the shards' losses combined over the processes (summed for
+    `reduction='sum'`, averaged otherwise), so it is the same in every process.
     """
 
     losses: list[float] = field(default_factory=list)
@@ -108,6 +113,11 @@ def train(
     Optimizers whose `step` needs a closure (LBFGS) get one that re-runs the
     forward and backward passes.
 
+    A model wrapped in `DistributedDataParallel` (see `linreg.distributed`) trains
+    on this process's shard `(x, y)`; the loop is the same. The losses it records,
+    hands to the callback and gives back to LBFGS are combined over the processes,
+    so every process sees the loss on all the data and takes the same decisions.
+
     Args:
         model: the model, e.g. `LinearModel()`.
         x: inputs of shape `(N, in_features)`.
@@ -132,8 +142,9 @@ def train(
     Raises:
         LinregError: for bad data (see `check_data`), `epochs` or `batch_size`
             below 1, an unknown `full_loss_every`, a model that does not fit the
-            data's shapes, a loss that is not a scalar, or an optimizer that does not
-            hold the model's parameters.
+            data's shapes, a loss that is not a scalar, an optimizer that does not
+            hold the model's parameters, or a DDP model with unequal shards or
+            gradients that do not suit the reduction (`linreg.distributed.wrap`).
         DivergenceError: when the loss becomes inf or NaN; the message names the
             epoch, the learning rate and, for MSE, the stable bound.
 
@@ -182,27 +193,40 @@ def train(
     history = History()
     closure_needed = needs_closure(optimizer)
     weighted = getattr(criterion, "reduction", "mean") != "sum"
+    # None unless the model is DDP-wrapped: then the shards' losses are combined.
+    combine = combiner(model, x, "mean" if weighted else "sum")
+
+    def all_data(value: float) -> float:
+        return value if combine is None else combine([value])[0]
+
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     every_update = full_loss_every == "update"
     start = time.perf_counter()
 
+    def finish() -> None:
+        if combine is not None:  # once, at the end: one all-reduce instead of one per step
+            history.step_losses = combine(history.step_losses)
+        history.seconds = time.perf_counter() - start
+
     def record_full_loss() -> None:
         with torch.no_grad():
-            history.full_losses.append(criterion(model(x), y).item())
+            history.full_losses.append(all_data(criterion(model(x), y).item()))
 
     def update(xb: torch.Tensor, yb: torch.Tensor) -> float:
         if closure_needed:
+            values: list[float] = []  # this process's loss at each evaluation
 
             def closure() -> torch.Tensor:
                 optimizer.zero_grad()
                 loss = criterion(model(xb), yb)
                 loss.backward()  # type: ignore[no-untyped-call]
                 history.loss_evaluations += 1
-                return loss
+                values.append(loss.item())
+                # LBFGS's line search and stopping tests read the loss: the same everywhere.
+                return loss if combine is None else torch.tensor(all_data(values[-1]))
 
-            # torch's stub types the closure's result as float; LBFGS returns the tensor.
-            result: Any = optimizer.step(closure)  # type: ignore[arg-type]
-            return float(result.detach())
+            optimizer.step(closure)  # type: ignore[arg-type]
+            return values[0]  # the loss before the step, as LBFGS's step returns it
         y_pred = model(xb)
         loss = criterion(y_pred, yb)
         value = loss.item()
@@ -229,17 +253,18 @@ def train(
                 value += batch_loss * xb.shape[0] if weighted else batch_loss
             if weighted:
                 value /= x.shape[0]
+        value = all_data(value)
         history.losses.append(value)
         if not every_update:
             record_full_loss()
         if not math.isfinite(value):
-            history.seconds = time.perf_counter() - start
+            finish()
             _diverged(history, epoch, x, y, criterion, optimizer, batch_size, model)
         if callback is not None and callback(epoch, value, model) and epoch + 1 < epochs:
             history.stopped_early = True
             break
 
-    history.seconds = time.perf_counter() - start
+    finish()
     if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
         _diverged(history, len(history.losses) - 1, x, y, criterion, optimizer, batch_size, model)
     _record_parameters(history, model)
@@ -303,7 +328,8 @@ def _diverged(
     reduction = getattr(criterion, "reduction", None)
     if isinstance(criterion, nn.MSELoss) and reduction in ("sum", "mean"):
         bias = any(name.endswith("bias") for name, _ in model.named_parameters())
-        bound = stable_lr(x, reduction, bias=bias, out_features=y.shape[1])
+        # The bound of the loss on all the data: under DDP, all the processes' rows.
+        bound = stable_lr(gather(x, model), reduction, bias=bias, out_features=y.shape[1])
         scope = "full-batch SGD" + ("" if batch_size is None else " (minibatches need less)")
         message += f"; the largest stable lr for {scope}, reduction={reduction!r}, is {bound:.4g}"
     raise DivergenceError(message + ": lower lr", history)

@@ -445,6 +445,17 @@ def test_help_and_version_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out, err) == (0, f"linreg {linreg.__version__}\n", "")
 
 
+def test_help_says_how_to_run_data_parallel(capsys: pytest.CaptureFixture[str]) -> None:
+    # The runs themselves are in tests/test_distributed.py (real torchrun processes).
+    for command in ("train", "compare"):
+        code, out, _ = invoke(capsys, command, "--help")
+        text = " ".join(out.split())
+        assert code == 0
+        assert "torchrun --nproc-per-node=2 -m linreg" in text
+        assert "N must be a multiple of the number of processes" in text
+        assert "Process 0 alone prints and writes files" in text
+
+
 # Bad input found while writing these tests: each still ends in a traceback.
 
 
