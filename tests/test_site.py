@@ -296,8 +296,9 @@ def _reference_page(site: Path, lang: str, module: str) -> Path:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_each_public_module_has_its_reference_page(site: Path, lang: str) -> None:
-    # The public modules are those that export a name of `linreg.__all__` (not the CLI).
-    modules = sorted(set(_home_modules().values()))
+    # The public modules are those that export a name of `linreg.__all__` (not the CLI),
+    # and `linreg.distributed`, a namespace (as torch.distributed) rather than names.
+    modules = sorted({*_home_modules().values(), linreg.distributed.__name__})
     pages = {p.parent.name for p in (site / lang / "reference").glob("*/index.html")}
     assert pages == {module.removeprefix("linreg.") for module in modules}
     index = _parse(site / lang / "reference" / "index.html")

@@ -459,7 +459,7 @@ assert abs(ddp_padded[-1][0] - once[-1][0]) > 1e-3
 # The padded run learns $w$ about 0.001 away from the run that uses every sample once.
 # Here that is small; with few samples or a few outliers repeated, it is not.
 # `DistributedSampler(..., drop_last=True)` repeats nothing: it drops the last
-# $N \bmod W$ samples of each epoch's shuffle (whichever one the shuffle puts last), so
+# $N \,\mathrm{mod}\, W$ samples of each epoch's shuffle (whichever one the shuffle puts last), so
 # each rank gets 31. That too is not the one-process run, which uses all 63. The exact fix is to
 # choose $N$ (or $W$) so that $W$ divides $N$, as the script does with 64.
 #
