@@ -94,6 +94,7 @@ def worker(epochs: int, threads: int, batch_size: int | None) -> None:
         }
         print(json.dumps(result))
     if parallel:
+        dist.barrier()  # no process leaves while another still talks to it
         dist.destroy_process_group()
 
 
@@ -113,7 +114,7 @@ def launch(epochs: int, processes: int, threads: int, full_batch: bool = False) 
     command += ["--full-batch"] if full_batch else []
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
-        raise SystemExit(f"the {processes}-process run failed:\n{result.stderr[-3000:]}")
+        raise SystemExit(f"the {processes}-process run failed:\n{result.stderr[:6000]}")
     summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     laps = summary["epoch_seconds"][1:]  # the first epoch warms up
     summary["epochs_per_second"] = 1 / statistics.median(laps)
