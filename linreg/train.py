@@ -200,10 +200,16 @@ def train(
         return value if combine is None else combine([value])[0]
 
     generator = None if seed is None else torch.Generator().manual_seed(seed)
-    every_update = full_loss_every == "update"
+    # Full batch: each epoch's loss is the loss on all the data before its update, so
+    # `full_losses` is `losses` and one evaluation after the last update (`finish`).
+    full_batch = batch_size is None
+    every_update = full_loss_every == "update" and not full_batch
     start = time.perf_counter()
 
     def finish() -> None:
+        if full_batch:
+            history.full_losses = list(history.losses)
+            record_full_loss()
         if combine is not None:  # once, at the end: one all-reduce instead of one per step
             history.step_losses = combine(history.step_losses)
         history.seconds = time.perf_counter() - start
@@ -236,13 +242,12 @@ def train(
         optimizer.step()
         return value
 
-    record_full_loss()
+    if not full_batch:
+        record_full_loss()
     for epoch in range(epochs):
         if batch_size is None:
             value = update(x, y)
             history.step_losses.append(value)
-            if every_update:
-                record_full_loss()
         else:
             value = 0.0
             for xb, yb in unchecked_minibatches(x, y, batch_size, True, generator):
@@ -255,7 +260,7 @@ def train(
                 value /= x.shape[0]
         value = all_data(value)
         history.losses.append(value)
-        if not every_update:
+        if not full_batch and not every_update:
             record_full_loss()
         if not math.isfinite(value):
             finish()
