@@ -223,10 +223,7 @@ def to_markdown(
             continue
         if HIDE_INPUT not in tags and cell.source.strip():
             target.append(f"```python\n{cell.source.rstrip()}\n```")
-        # Warnings first: the kernel flushes stderr and stdout separately, and a
-        # warning is nearly always raised before the cell's prints finish.
-        outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
-        for index, output in enumerate(outputs):
+        for index, output in enumerate(_shown_outputs(cell)):
             name = f"{stem}-{number}-{index}"
             target.extend(_render_output(output, cell, name, page))
     if solution is not None:
@@ -247,6 +244,15 @@ def _folded(title: str, parts: list[str]) -> str:
     body = "\n\n".join(parts)
     indented = "\n".join(f"    {line}" if line.strip() else "" for line in body.splitlines())
     return f'??? success "{title}"\n\n{indented}'
+
+
+def _shown_outputs(cell: Any) -> list[Any]:
+    """A cell's outputs as its page shows them: streams merged, warnings first.
+
+    The kernel flushes stderr and stdout separately, and may deliver their chunks in
+    either order; a warning is nearly always raised before the cell's prints finish.
+    """
+    return sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
 
 
 def _merge_streams(cell: Any) -> list[Any]:
@@ -406,10 +412,7 @@ def _printed(notebook: nbformat.NotebookNode) -> list[str]:
     texts = []
     for _, cell in _code_cells(notebook):
         parts = []
-        # Streams merged and warnings first, as the page shows them: the kernel may
-        # deliver a cell's stdout and stderr chunks in either order.
-        outputs = sorted(_merge_streams(cell), key=lambda o: o.get("name") != "stderr")
-        for output in outputs:
+        for output in _shown_outputs(cell):  # as the page shows them
             if output.output_type == "stream":
                 text = output.text if output.name == "stdout" else _warning_text(output.text)
                 parts.append(_plain(text))
