@@ -9,9 +9,10 @@ it imports is on `sys.path` through the project's editable install.
   the oldest the package admits) and linreg's.
 - `on_page_markdown`: fill in `{{ torch_version }}` and `{{ torch_floor }}` where pages
   name them.
-- `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS) to the build,
-  and replace every tutorial source `tutorials/NN-name.py` by its Markdown page (its
-  notebook starts running in the background), its figures and a downloadable `.ipynb`.
+- `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS, the explorer's
+  script) and the explorer's data (tools/explorer.py) to the build, and replace every
+  tutorial source `tutorials/NN-name.py` by its Markdown page (its notebook starts
+  running in the background), its figures and a downloadable `.ipynb`.
 - `on_page_read_source`: a tutorial's Markdown, once its notebook has run.
 - `on_page_content`: fail the build on a table cell showing nan or inf.
 - `on_post_page`: mend Material's navigation markup (an empty `tabindex`, nameless
@@ -38,7 +39,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from tools import math_render, notebooks
+from tools import explorer, math_render, notebooks
 
 log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
@@ -177,6 +178,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, f"{stem}.ipynb", content=notebooks.download(source)))
     pool.shutdown(wait=False)
     files.append(File.generated(config, "img/lesson-loss.png", content=_lesson_figure(lang)))
+    # The loss-surface explorer's runs (tutorial 4), trained now or read from the cache.
+    files.append(File.generated(config, explorer.DATA, content=explorer.data_json()))
     # Tutorial pages come last, so the other pages are rendered while the notebooks run.
     for source in sources:
         files.append(File.generated(config, f"tutorials/{source.stem}.md", content=""))
