@@ -154,8 +154,8 @@ def view(centred: bool) -> tuple[float, float, float, float]:
     w_star, b_star = minimum(centred)
     low_w, high_w = min(start[0], w_star), max(start[0], w_star)
     low_b, high_b = min(start[1], b_star), max(start[1], b_star)
-    side = max(high_w - low_w, high_b - low_b) + 2.0  # a margin of 1 around both
-    mid_w, mid_b = (low_w + high_w) / 2, (low_b + high_b) / 2
+    side = math.ceil(2 * (max(high_w - low_w, high_b - low_b) + 2.0)) / 2  # a margin of 1
+    mid_w, mid_b = round((low_w + high_w) / 2, 1), round((low_b + high_b) / 2, 1)
     return (
         round(mid_w - side / 2, 3),
         round(mid_w + side / 2, 3),
@@ -277,6 +277,29 @@ def build() -> dict[str, Any]:
         # runs[i] for grid()[i]: SGD lr-major then momentum, then Adam's lrs, RMSprop's.
         "runs": records,
         "differences": [list(d) for d in table],
+    }
+
+
+def decode(data: dict[str, Any], index: int, setting: int) -> dict[str, Any]:
+    """Run `index` of `grid()` on data setting `setting`, as the page's script decodes it.
+
+    Returns `w`, `b`, `yhat` and `loss` (lists of floats, one per stored epoch) and
+    `inf_epoch`. The tests compare these with `torch.optim` runs.
+    """
+    *series, inf_epoch = data["runs"][index][setting]
+    values = []
+    for first, k in series:
+        units = [first]
+        for difference in data["differences"][k]:
+            units.append(units[-1] + difference)
+        values.append(units)
+    w, b, yhat, log_loss = values
+    return {
+        "w": [u * data["q"] for u in w],
+        "b": [u * data["q"] for u in b],
+        "yhat": [u * data["q"] for u in yhat],
+        "loss": [10.0 ** (u * data["ql"]) for u in log_loss],
+        "inf_epoch": inf_epoch,
     }
 
 
