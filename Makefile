@@ -95,6 +95,7 @@ bench: $(STAMP)
 bench-site: site
 	npm ci --prefix benchmarks --no-audit --no-fund
 	$(BIN)/python benchmarks/site.py --skip-build
+	$(BIN)/python benchmarks/explorer.py
 
 # The release files in $(DIST_DIR): the sdist and the wheel, built with the pinned hatchling and
 # checked by twine; then the wheel alone in a fresh venv runs the lesson. That venv borrows
