@@ -97,7 +97,8 @@ class Runs:
     """Every run of the grid, after t = 0 … EPOCHS epochs.
 
     `points[t, r, d]` is (w, b), `losses[t, r, d]` the loss there and
-    `predictions[t, r, d]` ŷ(4) there; r indexes `grid()`, d `SETTINGS`.
+    `predictions[t, r, d]` the prediction at x = 4 there (with centred x, the model's
+    input is 4 - x̄); r indexes `grid()`, d `SETTINGS`.
     """
 
     points: torch.Tensor  # (EPOCHS + 1, R, 4, 2)
@@ -107,10 +108,14 @@ class Runs:
 
 def runs(epochs: int = EPOCHS) -> Runs:
     """Train every run of `grid()` with torch.optim, batched (see the module's docstring)."""
-    _, y, start = lesson()
+    x, y, start = lesson()
     inputs = torch.stack([d[0].flatten() for d in data_settings()])  # (4, 3)
     targets = y.flatten()  # (3,)
     mean = torch.tensor([reduction == "mean" for _, reduction in SETTINGS])  # (4,)
+    # x = 4 as each setting's model sees it: centred, its input is x - x̄ = 4 - 2.
+    at = torch.tensor(
+        [X_PREDICT - (float(x.mean()) if centred else 0.0) for centred, _ in SETTINGS]
+    )
     settings = grid()
     params = [torch.tensor([start] * len(SETTINGS), requires_grad=True) for _ in settings]
     optimizers = []
@@ -126,7 +131,7 @@ def runs(epochs: int = EPOCHS) -> Runs:
         loss = torch.where(mean, squared.mean(-1), squared.sum(-1))  # (R, 4)
         points.append(theta.detach().clone())
         losses.append(loss.detach().clone())
-        predictions.append((w * X_PREDICT + b)[..., 0].detach().clone())
+        predictions.append((w[..., 0] * at + b[..., 0]).detach().clone())  # (R, 4)
         if epoch == epochs:
             break
         for optimizer in optimizers:
