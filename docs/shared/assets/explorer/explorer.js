@@ -204,8 +204,8 @@
         const [vw, vb] = s.eigenvectors[j], far = 2 * (w1 - w0);
         el("svg:line", { x1: toX(wm - far * vw), y1: toY(bm - far * vb), x2: toX(wm + far * vw), y2: toY(bm + far * vb), class: "lrx-eigen" }, eigen);
         // Labelled near where it leaves the view, clear of the path: flat upwards (or
-        // rightwards), above the line; steep towards smaller w (or downwards), below it.
-        const e = 1e-9, sign = j ? (vw > e ? -1 : vw < -e ? 1 : vb > 0 ? -1 : 1) : (vb > e ? 1 : vb < -e ? -1 : 1);
+        // leftwards), above the line; steep towards smaller w (or downwards), below it.
+        const e = 1e-9, sign = j ? (vw > e ? -1 : vw < -e ? 1 : vb > 0 ? -1 : 1) : (vb > e ? 1 : vb < -e ? -1 : vw > 0 ? -1 : 1);
         const t = Math.min(...[[vw, w0, w1, wm], [vb, b0, b1, bm]].filter(([v]) => Math.abs(v) > e)
           .map(([v, lo, hi, m]) => ((sign * v > 0 ? hi : lo) - m) / (sign * v))) * 0.92;
         const x = toX(wm + sign * t * vw), y = toY(bm + sign * t * vb), left = x < PAD + S / 2;
