@@ -207,7 +207,7 @@
         // leftwards), above the line; steep towards smaller w (or downwards), below it.
         const e = 1e-9, sign = j ? (vw > e ? -1 : vw < -e ? 1 : vb > 0 ? -1 : 1) : (vb > e ? 1 : vb < -e ? -1 : vw > 0 ? -1 : 1);
         const t = Math.min(...[[vw, w0, w1, wm], [vb, b0, b1, bm]].filter(([v]) => Math.abs(v) > e)
-          .map(([v, lo, hi, m]) => ((sign * v > 0 ? hi : lo) - m) / (sign * v))) * 0.92;
+          .map(([v, lo, hi, m]) => ((sign * v > 0 ? hi : lo) - m) / (sign * v))) * 0.86;
         const x = toX(wm + sign * t * vw), y = toY(bm + sign * t * vb), left = x < PAD + S / 2;
         el("svg:text", { x: x + (left ? 4 : -4), y: y + (j ? 16 : -6), "text-anchor": left ? "start" : "end" }, eigen,
           `${name}${zh ? "，" : ", "}λ = ${plain.format(s.eigenvalues[j])}`);
