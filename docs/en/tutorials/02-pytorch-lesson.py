@@ -360,7 +360,8 @@ print(f"flat-direction factor at that lr:    {flat_factor:.4f}")
 # $1 - 2/\kappa$. This is the *condition number* problem. Tutorial 3 shows how other
 # optimizers deal with it, and tutorial 4 ([the loss surface](04-loss-surface.md)) draws
 # the bowl and the paths taken on it, with two remedies: momentum, and centring $x$, which
-# makes the bowl far rounder.
+# makes the bowl far rounder. Its [explorer](04-loss-surface.md#explorer) lets you try
+# learning rates on either side of the bound and watch the real runs.
 #
 # ## What to remember
 #

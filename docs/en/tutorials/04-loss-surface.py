@@ -19,7 +19,8 @@
 # draws the bowl itself and the path each optimizer walks across it, computed by real
 # `torch.optim` runs while the page was built. The pictures explain the numbers of the
 # last two tutorials: why SGD is slow, why momentum helps, and how one line of
-# preprocessing makes plain SGD fast.
+# preprocessing makes plain SGD fast. At the end, [an explorer](#explorer) lets you pick
+# the optimizer, the learning rate and the momentum yourself and scrub through the runs.
 #
 # ## 1. The bowl and its two directions { #the-bowl }
 #
@@ -386,6 +387,26 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="en")
 # $\alpha$ far from the bound, the flat one prefers large $\alpha$, and the best single
 # compromise, $2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$, still leaves the flat direction
 # slow. Fixing that takes momentum or, better, a rounder bowl.
+#
+# ## 9. Explore it yourself { #explorer }
+#
+# Pick an optimizer, drag the learning rate and the momentum, switch the reduction or
+# centre $x$, then scrub the epochs or press Play: the path crosses the contours of
+# $L(w, b)$ and the loss curve beside it follows. Nothing is simulated in your browser:
+# every path is a real `torch.optim` run from the lesson's start, computed when the page
+# was built, on a grid of 13 learning rates (0.0033 to 2.43, each $\sqrt{3}$ times the
+# last) and momenta 0, 0.5, 0.9 and 0.99, with Adam and RMSprop at torch's defaults; the
+# numbers are rounded to 0.01 and the loss to 2 significant digits. The mark under the
+# learning-rate slider is the bound $2/\lambda_{\mathrm{max}}$ of section 8: take plain SGD
+# past it and watch the run leave the plot.
+#
+# <div class="lr-explorer" id="lr-explorer">
+# <link rel="stylesheet" href="../../assets/explorer/explorer.css">
+# <p class="lr-explorer__nojs">The explorer needs JavaScript, which is turned off or has
+# not loaded. The figures of sections 2 to 8 show the same kind of runs: real
+# <code>torch.optim</code> paths across the contours, and their loss curves.</p>
+# </div>
+# <script src="../../assets/explorer/explorer.js" defer></script>
 #
 # ## What to remember { #what-to-remember }
 #

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 损失曲面 { #the-loss-surface }
 #
-# [教程 2](02-pytorch-lesson.md) 的结尾用文字勾勒过一幅图：原课的损失函数在 $(w, b)$ 平面上是一只又长又窄的碗，碗的弯曲程度由海森矩阵 $H = 2X^\top X$ 决定。[教程 3](03-optimizers.md) 则通过损失曲线比较了各个优化器。本篇把碗本身画出来，再画出每个优化器在碗里走过的路径；这些路径都由构建本页时实际运行的 `torch.optim` 算出。有了图，前两篇的数字就好理解了：SGD 为什么慢，动量为什么有用，以及为什么只需一行预处理，普通的 SGD 就能快起来。
+# [教程 2](02-pytorch-lesson.md) 的结尾用文字勾勒过一幅图：原课的损失函数在 $(w, b)$ 平面上是一只又长又窄的碗，碗的弯曲程度由海森矩阵 $H = 2X^\top X$ 决定。[教程 3](03-optimizers.md) 则通过损失曲线比较了各个优化器。本篇把碗本身画出来，再画出每个优化器在碗里走过的路径；这些路径都由构建本页时实际运行的 `torch.optim` 算出。有了图，前两篇的数字就好理解了：SGD 为什么慢，动量为什么有用，以及为什么只需一行预处理，普通的 SGD 就能快起来。本篇最后还有一个[交互演示](#explorer)，可以自己选优化器、学习率和动量，逐轮查看每一次训练。
 #
 # ## 1. 碗和它的两个方向 { #the-bowl }
 #
@@ -300,6 +300,16 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="zh")
 # - **1.1 倍**：因子是 1.2，不到 30 轮损失就超过 $10^6$。
 #
 # 可见最好的学习率并不是最大的稳定学习率：陡峭方向希望 $\alpha$ 离上限远一些，平坦方向希望 $\alpha$ 大一些；两者之间最好的折中 $2/(\lambda_{\mathrm{max}} + \lambda_{\mathrm{min}})$ 仍然让平坦方向很慢。要解决这个问题，可以用动量；更好的办法是把碗变圆。
+#
+# ## 9. 动手试一试 { #explorer }
+#
+# 选一个优化器，拖动学习率和动量的滑块，切换归约方式或把 $x$ 中心化，再拖动轮数滑块或点“播放”：路径会在 $L(w, b)$ 的等高线上走过，旁边的损失曲线也随之变化。浏览器里没有做任何模拟：每条路径都是构建本页时从原课的起点出发、由 `torch.optim` 实际训练出来的，覆盖 13 个学习率（0.0033 到 2.43，每个是前一个的 $\sqrt{3}$ 倍）和 0、0.5、0.9、0.99 四种动量，Adam 和 RMSprop 则用 torch 的默认超参数；参数和预测值四舍五入到 0.01，损失保留 2 位有效数字。学习率滑块下的标记就是第 8 节的上限 $2/\lambda_{\mathrm{max}}$：让普通 SGD 越过它，看看训练怎样冲出图外。
+#
+# <div class="lr-explorer" id="lr-explorer">
+# <link rel="stylesheet" href="../../assets/explorer/explorer.css">
+# <p class="lr-explorer__nojs">这个交互演示需要 JavaScript，但 JavaScript 已被关闭或没有加载成功。第 2 到第 8 节的图展示的是同一类训练：<code>torch.optim</code> 在等高线上实际走过的路径，以及它们的损失曲线。</p>
+# </div>
+# <script src="../../assets/explorer/explorer.js" defer></script>
 #
 # ## 小结 { #what-to-remember }
 #
