@@ -231,14 +231,10 @@ def test_the_numbers_are_torchs(
     # Stored to 0.37 %, shown to 2 significant digits: within 1 % and half the last digit.
     last_digit = 10 ** (math.floor(math.log10(abs(shown(values["loss"])))) - 1)
     assert abs(shown(values["loss"]) - loss) <= 0.01 * loss + last_digit / 2
-    if not centred:
-        assert shown(values["yhat"]) == pytest.approx(w * 4 + b, abs=0.01)
+    at = 4 - 2 if centred else 4  # centred, the model's input is x - x̄
+    assert shown(values["yhat"]) == pytest.approx(w * at + b, abs=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/explorer.py stores w·4 + b for centred x too: the prediction at x = 6",
-)
 def test_the_prediction_with_centred_x_is_at_x_4(explorer: Explorer) -> None:
     x, y, start = lesson(centred=True)
     points, _ = linreg.trajectory("Adam", x, y, start, epochs=100, reduction="mean", lr=0.09)
