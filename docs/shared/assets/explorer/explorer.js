@@ -37,9 +37,9 @@
   }[lang];
   const fixed = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const plain = new Intl.NumberFormat(lang, { maximumSignificantDigits: 3 });
-  const two = new Intl.NumberFormat(lang, { maximumSignificantDigits: 2 });
+  const two = new Intl.NumberFormat(lang, { minimumSignificantDigits: 2, maximumSignificantDigits: 2 });
   const three = new Intl.NumberFormat(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
-  const sci = new Intl.NumberFormat(lang, { notation: "scientific", maximumSignificantDigits: 2 });
+  const sci = new Intl.NumberFormat(lang, { notation: "scientific", minimumSignificantDigits: 2, maximumSignificantDigits: 2 });
   // 2 significant digits; outside [0.01, 10⁴) as 1.9e-3 (the mantissa in the page's language).
   const fmtLoss = (v) => v >= 0.01 && v < 1e4 ? two.format(v)
     : sci.formatToParts(v).map((p) => p.type === "exponentSeparator" ? "e" : p.value).join("");
