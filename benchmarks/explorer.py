@@ -53,6 +53,9 @@ CONTROLS = (
 )
 OPPOSITE = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight", "ArrowDown": "ArrowUp"}
 
+# The controls' values (a key press at the end of a range changes nothing, and fires nothing).
+STATE = """() => [...document.querySelectorAll("#lr-explorer select, #lr-explorer input")]
+  .map((e) => e.type === "checkbox" || e.type === "radio" ? e.checked : e.value).join()"""
 RECORDER = """() => {
   window.__paints = [];
   const root = document.getElementById("lr-explorer");
@@ -104,14 +107,15 @@ def input_to_paint(browser: Any, base: str, lang: str, presses: int) -> dict[str
             page.select_option("#lrx-optimizer", "SGD-momentum")
         control.focus()
         page.evaluate("window.__paints = []")
-        before = None
         for _ in range(presses):
-            value = control.evaluate("e => e.type === 'checkbox' ? e.checked : e.value")
-            if value == before and key in OPPOSITE:  # at an end: turn round
-                key = OPPOSITE[key]
-            before = value
+            value = page.evaluate(STATE)
             page.keyboard.press(key)
             page.wait_for_timeout(60)
+            now = page.evaluate(STATE)
+            if now == value and key in OPPOSITE:  # at an end: turn round, and change it
+                key = OPPOSITE[key]
+                page.keyboard.press(key)
+                page.wait_for_timeout(60)
         times = page.evaluate("window.__paints")
         results[selector] = {
             "events": len(times),

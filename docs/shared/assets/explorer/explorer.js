@@ -109,13 +109,13 @@
     const S = 320, PAD = 34; // the surface's plot area and its margin for the axes
     const surf = el("svg:svg", { id: "lrx-surface", role: "img", "aria-label": T.surface, viewBox: `0 0 ${S + PAD + 8} ${S + PAD + 8}` }, plots);
     el("svg:rect", { x: PAD, y: 8, width: S, height: S }, el("svg:clipPath", { id: "lrx-clip" }, surf));
-    const axes = el("svg:g", { class: "lrx-axes" }, surf);
+    const axesLayer = el("svg:g", {}, surf);
     const inside = el("svg:g", { "clip-path": "url(#lrx-clip)" }, surf);
-    const contours = el("svg:g", { class: "lrx-contours" }, inside);
+    const contourLayer = el("svg:g", {}, inside);
     const eigen = el("svg:g", {}, inside);
     const rest = el("svg:path", { id: "lrx-path-rest", class: "lrx-rest" }, inside);
     const path = el("svg:path", { id: "lrx-path", class: "lrx-path" }, inside);
-    const marks = el("svg:g", {}, inside);
+    const markLayer = el("svg:g", {}, inside);
     const point = el("svg:circle", { id: "lrx-point", class: "lrx-point", r: 5 }, inside);
 
     const LW = 356, LH = 240, L0 = 40, LT = 24, LB = 40; // the loss plot and its margins
@@ -162,6 +162,7 @@
     };
     let geometry = -1; // the view the surface is drawn for (0 raw, 1 centred)
     let toX, toY;
+    const views = []; // per view: its axes, contours and marks, drawn once, then shown or hidden
 
     function run() {
       const key = runIndex() * 4 + setting();
@@ -181,16 +182,20 @@
       const [w0, w1, b0, b1] = s.view, k = S / (w1 - w0);
       toX = (w) => PAD + (w - w0) * k;
       toY = (b) => 8 + (b1 - b) * k;
-      axes.replaceChildren();
+      views.forEach((v) => v.forEach((g) => g.setAttribute("display", "none")));
+      if (views[d >> 1]) return views[d >> 1].forEach((g) => g.removeAttribute("display"));
+      const axes = el("svg:g", { class: "lrx-axes" }, axesLayer);
+      const contours = el("svg:g", { class: "lrx-contours" }, contourLayer);
+      const marks = el("svg:g", {}, markLayer);
+      views[d >> 1] = [axes, contours, marks];
       el("svg:rect", { x: PAD, y: 8, width: S, height: S, class: "lrx-frame" }, axes);
       for (let t = Math.ceil(w0); t <= w1; t++) el("svg:text", { x: toX(t), y: S + 24, "text-anchor": "middle" }, axes, String(t));
       for (let t = Math.ceil(b0); t <= b1; t++) el("svg:text", { x: PAD - 6, y: toY(t) + 4, "text-anchor": "end" }, axes, String(t));
       el("svg:text", { x: PAD + S, y: S + PAD + 6, "text-anchor": "end", class: "lrx-axis" }, axes, "w");
       el("svg:text", { x: 4, y: 20, class: "lrx-axis" }, axes, "b");
       contours.setAttribute("transform", `matrix(${k} 0 0 ${-k} ${PAD - w0 * k} ${8 + b1 * k})`);
-      contours.replaceChildren(...data.contours[s.centred ? "centred" : "raw"].map((p) =>
-        el("svg:path", { d: p, class: "lrx-contour", "vector-effect": "non-scaling-stroke" })));
-      marks.replaceChildren();
+      for (const p of data.contours[s.centred ? "centred" : "raw"])
+        el("svg:path", { d: p, class: "lrx-contour", "vector-effect": "non-scaling-stroke" }, contours);
       const [ws, bs] = data.start, [wm, bm] = s.minimum;
       el("svg:circle", { cx: toX(ws), cy: toY(bs), r: 5, class: "lrx-start" }, marks);
       el("svg:text", { x: toX(ws) + 8, y: toY(bs) - 8 }, marks, T.start);
@@ -219,8 +224,7 @@
       const d = setting(), o = select.value;
       if (geometry !== (d >> 1)) {
         geometry = d >> 1;
-        cache.clear(); // the screen coordinates depend on the view
-        drawSurface(d);
+        drawSurface(d); // a run's cached screen coordinates are for its own view (its key)
       }
       if (d !== drawn) drawEigen((drawn = d));
       const r = run(), e = +epoch.value, shown = Math.min(e, r.n - 1);
