@@ -303,11 +303,11 @@ linreg.plot_comparison(around, kind="grid", log=True, columns=3, lang="zh")
 #
 # ## 9. 动手试一试 { #explorer }
 #
-# 选一个优化器，拖动学习率和动量的滑块，切换归约方式或把 $x$ 中心化，再拖动轮数滑块或点“播放”：路径会在 $L(w, b)$ 的等高线上走过，旁边的损失曲线也随之变化。浏览器里没有做任何模拟：每条路径都是构建本页时从原课的起点出发、由 `torch.optim` 实际训练出来的，覆盖 13 个学习率（0.0033 到 2.43，每个是前一个的 $\sqrt{3}$ 倍）和 0、0.5、0.9、0.99 四种动量，Adam 和 RMSprop 则用 torch 的默认超参数；参数和预测值四舍五入到 0.01，损失保留 2 位有效数字。学习率滑块下的标记就是第 8 节的上限 $2/\lambda_{\mathrm{max}}$：让普通 SGD 越过它，看看训练怎样冲出图外。
+# 选一个优化器，拖动学习率和动量的滑块，切换归约方式或把 $x$ 中心化，再拖动轮数滑块或点“播放”：路径会随之穿过 $L(w, b)$ 的等高线，旁边的损失曲线也同步变化。浏览器里没有做任何模拟：每条路径都是构建本页时由 `torch.optim` 从原课的起点出发实际训练出来的。网格包括 13 个学习率（0.0033 到 2.43，后一个是前一个的 $\sqrt{3}$ 倍）和 0、0.5、0.9、0.99 四种动量；Adam 和 RMSprop 的超参数取 torch 的默认值。参数和预测值四舍五入到 0.01，损失保留 2 位有效数字。学习率滑块下的标记就是第 8 节的上限 $2/\lambda_{\mathrm{max}}$：把普通 SGD 的学习率调过这个标记，看看训练怎样冲出图外。
 #
 # <div class="lr-explorer" id="lr-explorer">
 # <link rel="stylesheet" href="../../assets/explorer/explorer.css">
-# <p class="lr-explorer__nojs">这个交互演示需要 JavaScript，但 JavaScript 已被关闭或没有加载成功。第 2 到第 8 节的图展示的是同一类训练：<code>torch.optim</code> 在等高线上实际走过的路径，以及它们的损失曲线。</p>
+# <p class="lr-explorer__nojs">这个交互演示需要 JavaScript，但浏览器禁用了 JavaScript，或者脚本没能加载。第 2 到第 8 节的图展示的是同一类训练：<code>torch.optim</code> 在等高线上实际走过的路径，以及它们的损失曲线。</p>
 # </div>
 # <script src="../../assets/explorer/explorer.js" defer></script>
 #
