@@ -25,9 +25,9 @@ sample bit for bit or within 1 ulp-scale tolerance.
 `build()` stores what the page shows, rounded as the page shows it: w, b and ŷ(4) to
 0.01, the loss as log10 in steps of log10(3)/300 (0.37 %). Each series is its first
 value and the list of differences after it; equal lists (runs that differ only in the
-reduction draw the same path) are stored once. A run is kept to its first loss past
-`LOSS_CAP` (far off the plot: it diverges) or to the end; `inf_epoch` is the epoch its
-loss stopped being finite, if it did within the 100 epochs.
+reduction draw the same path) are stored once. A run whose loss ends past `LOSS_CAP`
+(far off the plot) diverges and is kept to its first epoch past it; `inf_epoch` is the
+epoch its loss stopped being finite, if it did within the 100 epochs.
 """
 
 from __future__ import annotations
@@ -209,14 +209,17 @@ def _run_record(
 ) -> list[Any]:
     """One run: [w, b, ŷ(4), log10 loss (each `_series`), the epoch the loss became inf].
 
-    Everything is kept up to the first epoch whose loss passes `LOSS_CAP` (far off the
-    plot: the run is diverging), or to the end.
+    A run that ends with its loss past `LOSS_CAP` (far off the plot) or not finite
+    diverges: it is kept to the first epoch of its last climb past the cap. Every other
+    run is kept to the end, even one that leaves the plot for a while (RMSprop's first
+    steps of 10·lr can) and comes back.
     """
     finite = torch.isfinite(losses) & torch.isfinite(points).all(dim=1)
     finite_epochs = int(finite.long().cumprod(0).sum())
     inf_epoch = None if finite_epochs == len(losses) else finite_epochs
-    below = finite & (losses <= LOSS_CAP)
-    kept = min(int(below.long().cumprod(0).sum()) + 1, finite_epochs)
+    below = (finite & (losses <= LOSS_CAP)).nonzero().flatten().tolist()
+    kept = len(losses) if below and below[-1] == len(losses) - 1 else (below or [-1])[-1] + 2
+    kept = min(kept, finite_epochs)  # (tests/test_explorer.py: never fewer, in this grid)
     return [
         _series(points[:kept, 0], Q, table),
         _series(points[:kept, 1], Q, table),

@@ -13,7 +13,7 @@
       momentum: "Momentum", defaults: "Adam and RMSprop run at torch's defaults.",
       reduction: "Reduction", centred: "centre x (x − x̄)", epoch: "Epoch", play: "Play",
       pause: "Pause", loss: "loss", steep: "steep", flat: "flat", start: "start",
-      minimum: "minimum", yhat: "ŷ at x = 4", status: "Run",
+      yhat: "ŷ at x = 4",
       surface: "Contours of the loss L(w, b), the Hessian's two eigenvectors through the minimum, and the path of the chosen run from the start",
       lossPlot: "The chosen run's loss against the epoch, on a logarithmic scale",
       after: (l, e, s) => `loss ${l} after ${e} epochs (${s} at the start)`,
@@ -25,8 +25,8 @@
       optimizer: "优化器", momentumOpt: "带动量的 SGD", lr: "学习率", momentum: "动量",
       defaults: "Adam 和 RMSprop 的超参数取 torch 的默认值。", reduction: "归约方式",
       centred: "把 x 中心化（x − x̄）", epoch: "轮数", play: "播放", pause: "暂停",
-      loss: "损失", steep: "陡峭方向", flat: "平坦方向", start: "起点", minimum: "最小值点",
-      yhat: "x = 4 处的 ŷ", status: "训练",
+      loss: "损失", steep: "陡峭方向", flat: "平坦方向", start: "起点",
+      yhat: "x = 4 处的 ŷ",
       surface: "损失 L(w, b) 的等高线、海森矩阵的两个特征向量（画成过最小值点的直线），以及所选训练从起点出发走过的路径",
       lossPlot: "所选训练的损失随轮数的变化，纵轴为对数刻度",
       after: (l, e, s) => `训练 ${e} 轮后损失为 ${l}（初始为 ${s}）`,
@@ -261,7 +261,7 @@
       status.textContent = text[0].toUpperCase() + text.slice(1) + (zh ? "。" : ".");
       if (fromControl) {
         clearTimeout(announce);
-        const label = `${select.selectedOptions[0].text}, ${T.lr} ${lrValue.textContent}: `;
+        const label = `${select.selectedOptions[0].text}${zh ? "，" : ", "}${T.lr} ${lrValue.textContent}${zh ? "：" : ": "}`;
         announce = setTimeout(() => { live.textContent = label + status.textContent; }, 300);
       }
     }
