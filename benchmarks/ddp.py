@@ -93,9 +93,6 @@ def worker(epochs: int, threads: int, batch_size: int | None) -> None:
             "final_loss": history.final_loss,
         }
         print(json.dumps(result))
-    if parallel:
-        dist.barrier()  # no process leaves while another still talks to it
-        dist.destroy_process_group()
 
 
 def launch(epochs: int, processes: int, threads: int, full_batch: bool = False) -> dict[str, Any]:
@@ -134,6 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         worker(args.epochs, args.threads, None if args.full_batch else BATCH)
+        distributed.leave()  # once worker has returned, and its DDP model is gone
         return
     start = time.time()
     load = os.getloadavg()

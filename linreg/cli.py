@@ -26,7 +26,7 @@ from linreg import __version__
 from linreg.checks import LinregError
 from linreg.compare import compare
 from linreg.data import lesson_data, load_csv
-from linreg.distributed import check_all, init_from_env, is_main, shard, wrap
+from linreg.distributed import check_all, init_from_env, is_main, leave, shard, wrap
 from linreg.loss import REDUCTIONS, make_criterion
 from linreg.model import LinearModel, predict
 from linreg.optim import OPTIMIZERS, canonical_name, make_optimizer
@@ -452,7 +452,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         dist.destroy_process_group()
         return 1
-    if dist.is_initialized():
-        dist.barrier()  # no process leaves while another still talks to it
-        dist.destroy_process_group()
+    leave()  # together, after the models are gone (args.run has returned)
     return code

@@ -9,12 +9,13 @@ floating-point additions. With `reduction='sum'` the gradients must be summed
 instead, which `wrap(model, reduction='sum')` arranges.
 
 A script runs both ways: without torchrun `init_from_env` returns `False`, `shard`
-returns the data unchanged and `wrap` the model unchanged.
+returns the data unchanged and `wrap` the model unchanged. It ends with `leave()`.
 """
 
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import weakref
 from collections.abc import Callable
@@ -22,12 +23,21 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+# Imported before any process group exists, on purpose. Its functions take
+# `group=group.WORLD` as a default argument, evaluated at import: imported once the
+# group exists, they would hold the default group for good. DDP imports it when it
+# wraps the first model (torch 2.13, through torch._dynamo), so `destroy_process_group`
+# could not free the group: gloo's worker threads outlived the script, and one of them
+# releasing a finished collective's tensors during interpreter shutdown aborted the
+# process ("terminate called without an active exception").
+import torch.distributed.nn
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from linreg.checks import LinregError, check_data
 
-__all__ = ["check_all", "init_from_env", "is_main", "shard", "wrap"]
+__all__ = ["check_all", "init_from_env", "is_main", "leave", "shard", "wrap"]
 
 _TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 
@@ -54,6 +64,27 @@ def init_from_env(timeout: float = 60.0) -> bool:
     if not dist.is_initialized():
         dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=timeout))
     return True
+
+
+def leave() -> None:
+    """End the process group together: the last call of a script, in every process.
+
+    Every process waits at a barrier for the others (none leaves while another still
+    talks to it), then destroys the group, which stops gloo's worker threads. Call it
+    once the DDP models are gone, e.g. after the function that used them has returned:
+    a DDP model holds the group, which then outlives `destroy_process_group` until
+    interpreter shutdown, where gloo's threads can abort the process. Models caught in
+    reference cycles (an exception's traceback holds one, say) are collected first.
+    Without a process group it does nothing.
+
+    Examples:
+        >>> leave()  # a plain `python`, not torchrun: nothing to leave
+    """
+    if not dist.is_initialized():
+        return
+    gc.collect()  # unreachable DDP models, and their hold on the group
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def is_main() -> bool:

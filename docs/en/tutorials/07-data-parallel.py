@@ -71,6 +71,7 @@ torchrun starts the processes and tells each one its rank and the world size
 (in environment variables, which init_process_group reads).
 """
 
+import gc
 import json
 import os
 import sys
@@ -78,6 +79,7 @@ import time
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn  # before init_process_group (see the end of main)
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
@@ -193,6 +195,14 @@ def main():
     if rank == 0:
         with open(sys.argv[1], "w") as file:
             json.dump(results, file)
+    # Leave together, and leave no process group behind. destroy_process_group frees
+    # a group only if nothing else holds it, and every DDP model holds one, as does
+    # `alone`; so does torch.distributed.nn, imported by DDP, if imported after
+    # init_process_group (its default arguments keep group.WORLD). A group that lives
+    # on into interpreter shutdown keeps gloo's threads running, which can abort there.
+    del model, alone
+    gc.collect()  # DDP models held only in reference cycles
+    dist.barrier()  # no process leaves while another still talks to it
     dist.destroy_process_group()
 
 
@@ -220,6 +230,8 @@ if __name__ == "__main__":
 # The rest of `main` runs this page's experiments (the traps and the timing) in the same
 # launch, and rank 0 writes their results to a JSON file that the cells below read.
 # `gather` uses another collective, `all_gather_object`, to collect what each rank saw.
+# Its last lines drop the DDP models before `destroy_process_group()`, so that the
+# group really ends there; the comment says why.
 #
 # ## Launching it with torchrun { #launching-it-with-torchrun }
 #

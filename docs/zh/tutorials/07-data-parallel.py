@@ -57,6 +57,7 @@ torchrun 启动各个进程，并通过环境变量告诉每个进程它的 rank
 init_process_group 会读取这些环境变量。
 """
 
+import gc
 import json
 import os
 import sys
@@ -64,6 +65,7 @@ import time
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn  # 要在 init_process_group 之前导入（见 main 的结尾）
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
@@ -178,6 +180,13 @@ def main():
     if rank == 0:
         with open(sys.argv[1], "w") as file:
             json.dump(results, file)
+    # 一起退出，并且不留下任何进程组。只有在没有别的对象持有时，destroy_process_group
+    # 才能释放一个进程组：每个 DDP 模型都持有一个，`alone` 也是；DDP 会导入
+    # torch.distributed.nn，若在 init_process_group 之后才导入，它的默认参数会一直
+    # 持有 group.WORLD。活到解释器退出的进程组，gloo 的线程仍在运行，可能在那时让进程中止。
+    del model, alone
+    gc.collect()  # 只被循环引用持有的 DDP 模型
+    dist.barrier()  # 别的进程还在通信时，谁也不先退出
     dist.destroy_process_group()
 
 
@@ -193,7 +202,7 @@ if __name__ == "__main__":
 # - `sampler.set_epoch(epoch)` 让每一轮的打乱顺序各不相同。
 # - 只有 rank 0 打印和保存：各份模型本来就相同，$W$ 个进程同时写一个文件还会互相干扰。权重在 `model.module` 里，也就是 DDP 包装里面的那个模型。
 #
-# `main` 的后半部分在同一次启动里跑完本页的各项实验（各个陷阱和计时），由 rank 0 把结果写进一个 JSON 文件，下面的单元格读取它。`gather` 用到了另一种集合通信 `all_gather_object`，把每个 rank 看到的东西收集起来。
+# `main` 的后半部分在同一次启动里跑完本页的各项实验（各个陷阱和计时），由 rank 0 把结果写进一个 JSON 文件，下面的单元格读取它。`gather` 用到了另一种集合通信 `all_gather_object`，把每个 rank 看到的东西收集起来。最后几行先丢掉 DDP 模型，再调用 `destroy_process_group()`，让进程组真正在那里结束；原因见那里的注释。
 #
 # ## 用 torchrun 启动 { #launching-it-with-torchrun }
 #
