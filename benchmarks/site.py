@@ -257,11 +257,16 @@ class Visit:
         self.page.goto(self.base + path, wait_until="networkidle")
 
     def read_to_end(self) -> None:
-        """Load what a reader who reads the whole page loads too: every lazy figure."""
+        """Load what a reader who reads the whole page loads too: every lazy figure, and
+        what loads as the reader scrolls past it (the explorer's data)."""
         self.page.evaluate(
             """async () => {
               for (const image of document.images) image.loading = "eager";
               await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+              for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+                scrollTo(0, y);
+                await new Promise((done) => setTimeout(done, 50));
+              }
             }"""
         )
         self.page.wait_for_load_state("networkidle")

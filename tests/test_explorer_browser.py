@@ -89,6 +89,8 @@ class Explorer:
         try:
             page.goto(f"{self.base}{lang}/{PAGE}", wait_until="load")
             if javascript:
+                # The data loads as the reader nears the explorer.
+                page.locator("#lr-explorer").scroll_into_view_if_needed()
                 page.wait_for_selector("#lr-explorer[data-ready='true']")
             yield page, errors
         finally:

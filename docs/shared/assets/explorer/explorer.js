@@ -61,7 +61,15 @@
   const range = (parent, id, max, value) =>
     el("input", { type: "range", id, min: 0, max, step: 1, value }, parent);
 
-  fetch(new URL("data.json", script.src)).then((r) => r.json()).then(init);
+  // The data (about 50 KB) loads as the reader nears the explorer, as the page's figures do.
+  const load = () => fetch(new URL("data.json", script.src)).then((r) => r.json()).then(init);
+  if (!("IntersectionObserver" in window)) load();
+  else {
+    const near = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) { near.disconnect(); load(); }
+    }, { rootMargin: "800px 0px" });
+    near.observe(root);
+  }
 
   function init(data) {
     const q = data.q, ql = data.ql, last = data.epochs;
