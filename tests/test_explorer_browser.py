@@ -315,6 +315,11 @@ def test_every_control_works_from_the_keyboard(explorer: Explorer) -> None:
         assert press("#lrx-momentum", "ArrowLeft")["optimizer"] == "SGD"
         assert press("#lrx-optimizer", "ArrowDown")["optimizer"] == "SGD-momentum"
         assert values[-1]["momentum"] == "0.9"
+        press("#lrx-optimizer", "ArrowDown")  # Adam: its own defaults, no momentum shown
+        assert values[-1]["momentum"] == "—"
+        assert page.is_disabled("#lrx-momentum")
+        press("#lrx-optimizer", "ArrowUp")
+        assert values[-1]["momentum"] == "0.9"
         before = state(page)["path"]
         press("#lrx-centred", "Space")
         assert page.is_checked("#lrx-centred")

@@ -237,10 +237,10 @@
       if (d !== drawn) drawEigen((drawn = d));
       const r = run(), e = +epoch.value, shown = Math.min(e, r.n - 1);
       lrValue.textContent = plain.format(data.lr[+lr.value]);
-      mValue.textContent = plain.format(data.momentum[+momentum.value]);
+      const adaptive = o === "Adam" || o === "RMSprop"; // no momentum slider: torch's defaults
+      mValue.textContent = adaptive ? "—" : plain.format(data.momentum[+momentum.value]);
       lr.setAttribute("aria-valuetext", lrValue.textContent);
       momentum.setAttribute("aria-valuetext", mValue.textContent);
-      const adaptive = o === "Adam" || o === "RMSprop";
       momentum.disabled = adaptive;
       note.hidden = !adaptive;
       eValue.textContent = String(e);
