@@ -13,24 +13,24 @@
 # %% [markdown]
 # # 走出单进程：数据并行训练 { #beyond-one-process-data-parallel-training }
 #
-# 前面几篇教程都只在一个进程里训练。**数据并行**把训练分给 $W$ 个进程（$W$ 称为 world size），各进程按 **rank** 编号为 $0, \dots, W-1$。每个进程都持有一份完整的模型，只在属于自己的那一份数据（分片）上训练。`backward` 之后，各进程对梯度做一次**全归约（all-reduce）**：每个进程都拿到全部 $W$ 份梯度的平均值，于是每份模型走出同样的一步，始终保持一致。PyTorch 的 `DistributedDataParallel`（DDP）替你完成这些。
+# 前面几篇教程都只在一个进程里训练。**数据并行**把训练分给 $W$ 个进程（$W$ 称为 world size），各进程按 **rank** 编号为 $0, \dots, W-1$。每个进程都持有一份完整的模型，只在属于自己的那一份数据（分片）上训练。`backward` 之后，各进程对梯度做一次**全归约（all-reduce）**：每个进程都拿到全部 $W$ 份梯度的平均值，于是每份模型走出同样的一步，始终保持一致。这些事 PyTorch 的 `DistributedDataParallel`（DDP）都会替你做好。
 #
-# 本篇把原课的训练循环改写成一个 DDP 脚本，在构建本站的机器上（两个 CPU 核，没有 GPU）用两个进程运行；验证它与单进程走出同样的每一步；逐一实际运行几个常见陷阱；最后测一测速度。
+# 本篇把原课的训练循环改写成 DDP 脚本，在构建本站的机器上（两个 CPU 核，没有 GPU）用两个进程运行它，验证它和单进程走的每一步都相同，再把几个常见陷阱逐一实际跑一遍，最后测一测速度。
 #
 # ## 为什么平均梯度就行 { #why-averaging-gradients-works }
 #
-# 用 `reduction="mean"` 时，$B = Wb$ 个样本组成的批量，其损失等于 $W$ 个分片 $S_0, \dots, S_{W-1}$（每片 $b$ 个样本）各自损失的平均；而平均值的梯度，就是梯度的平均值：
+# 用 `reduction="mean"` 时，一个由 $B = Wb$ 个样本组成的批量，损失等于 $W$ 个分片 $S_0, \dots, S_{W-1}$（每片 $b$ 个样本）各自损失的平均值；而平均值的梯度就是梯度的平均值：
 #
 # $$
 # \nabla_\theta \frac{1}{Wb}\sum_{i=1}^{Wb} \ell_i
 # = \frac{1}{W}\sum_{r=0}^{W-1} \nabla_\theta \Bigl(\frac{1}{b}\sum_{i \in S_r} \ell_i\Bigr).
 # $$
 #
-# 等号右边正是 DDP 的做法：rank $r$ 求出自己那个批量的梯度，再由全归约取平均。所以，$W$ 个进程各用大小为 $b$ 的批量，和一个进程用大小为 $Wb$ 的批量，走的是同样的步子。前提是各分片一样大，下面的陷阱之所以要紧，原因就在这里。
+# 等号右边正是 DDP 的做法：rank $r$ 求出自己那个批量的梯度，再由全归约取平均。所以，$W$ 个进程各用大小为 $b$ 的批量，和一个进程用大小为 $Wb$ 的批量，走的是同样的步子。前提是各分片一样大，这也正是下面几个陷阱要紧的原因。
 #
 # ## 脚本 { #the-script }
 #
-# DDP 为每个 rank 运行一个 Python 进程，所以训练代码要写成一个脚本，由每个进程各自运行。我们在一个临时文件夹里工作，用单元魔法命令 `%%writefile` 把脚本写到那里：下面这个单元格的内容*就是*这个文件。
+# DDP 为每个 rank 运行一个 Python 进程，所以训练代码要写成脚本，让每个进程各自运行。我们在一个临时文件夹里操作，用单元格魔法命令 `%%writefile` 把脚本写进去：下面这个单元格的内容*就是*这个文件。
 
 # %%
 import json
@@ -93,7 +93,7 @@ def train(
 ):
     """原课的训练循环，由 `group` 中的每个进程运行（默认是全部进程）。
 
-    返回模型和训练记录：每步之后的 (w, b)、本进程每轮用到的样本、每轮的秒数。
+    返回模型和训练记录：每步之后的 (w, b)、本进程每轮用到的样本、每轮用时（秒）。
     """
     torch.manual_seed(0)  # 各进程的初始权重相同（DDP 也会把 rank 0 的权重复制过去）
     model = DistributedDataParallel(LinearModel(), process_group=group)
@@ -128,13 +128,13 @@ def train(
 
 
 def sum_gradients(state, bucket):
-    """通信钩子：对梯度做求和的全归约（DDP 默认的钩子会先除以 W）。"""
+    """通信钩子：用普通的求和对梯度做全归约（DDP 默认的钩子会先除以 W）。"""
     work = dist.all_reduce(bucket.buffer(), async_op=True)
     return work.get_future().then(lambda future: future.value()[0])
 
 
 def gather(value):
-    """每个 rank 的 `value` 组成的列表，每个进程都能拿到。"""
+    """把每个 rank 的 `value` 收集成一个列表，每个进程都拿到一份。"""
     values = [None] * dist.get_world_size()
     dist.all_gather_object(values, value)
     return values
@@ -166,7 +166,7 @@ def main():
     threads = [os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads()]
     results["threads"] = gather(threads)
 
-    # 每轮的秒数：先让 rank 0 单独训练（自成一个进程组），再让全部进程一起
+    # 每轮用时（秒）：先让 rank 0 单独训练（自成一个进程组），再让全部进程一起
     big = make_data(2**13, seed=1)
     alone = dist.new_group([0])
     for batch_size in [64, 1024]:
@@ -183,9 +183,9 @@ def main():
     # 一起退出，并且不留下任何进程组。只有在没有别的对象持有时，destroy_process_group
     # 才能释放一个进程组：每个 DDP 模型都持有一个，`alone` 也是；DDP 会导入
     # torch.distributed.nn，若在 init_process_group 之后才导入，它的默认参数会一直
-    # 持有 group.WORLD。活到解释器退出的进程组，gloo 的线程仍在运行，可能在那时让进程中止。
+    # 持有 group.WORLD。进程组若一直活到解释器退出，gloo 的线程还在运行，可能让进程在那时中止。
     del model, alone
-    gc.collect()  # 只被循环引用持有的 DDP 模型
+    gc.collect()  # 回收只被循环引用持有的 DDP 模型
     dist.barrier()  # 别的进程还在通信时，谁也不先退出
     dist.destroy_process_group()
 
@@ -202,11 +202,11 @@ if __name__ == "__main__":
 # - `sampler.set_epoch(epoch)` 让每一轮的打乱顺序各不相同。
 # - 只有 rank 0 打印和保存：各份模型本来就相同，$W$ 个进程同时写一个文件还会互相干扰。权重在 `model.module` 里，也就是 DDP 包装里面的那个模型。
 #
-# `main` 的后半部分在同一次启动里跑完本页的各项实验（各个陷阱和计时），由 rank 0 把结果写进一个 JSON 文件，下面的单元格读取它。`gather` 用到了另一种集合通信 `all_gather_object`，把每个 rank 看到的东西收集起来。最后几行先丢掉 DDP 模型，再调用 `destroy_process_group()`，让进程组真正在那里结束；原因见那里的注释。
+# `main` 的后半部分在同一次启动里跑完本页的各项实验（各个陷阱和计时），由 rank 0 把结果写进一个 JSON 文件，供下面的单元格读取。`gather` 用到了另一种集合通信 `all_gather_object`，把每个 rank 看到的东西收集起来。最后几行先丢掉 DDP 模型，再调用 `destroy_process_group()`，这样进程组才真正在那里结束，原因见代码里的注释。
 #
 # ## 用 torchrun 启动 { #launching-it-with-torchrun }
 #
-# `torchrun --standalone --nproc-per-node=2 ddp_train.py results.json` 在本机启动两个进程；`--standalone` 让它们在本机的一个空闲端口上会合。在终端里照原样输入这行命令即可。在 Notebook 里，我们把它作为子进程运行：`torchrun` 就是 `python -m torch.distributed.run`，通过内核自己的 Python 调用它，用的就是同一个环境。（在内核里用 `torch.multiprocessing.spawn` 启动进程，在 Jupyter 中会失败：新进程必须导入它要运行的函数，而在 Notebook 单元格里定义的函数是导入不了的。）所有通信都只走回环接口 `lo`（macOS 上叫 "lo0"）。
+# `torchrun --standalone --nproc-per-node=2 ddp_train.py results.json` 在本机启动两个进程；`--standalone` 让它们在本机的一个空闲端口上会合。在终端里照原样输入这行命令即可。在 Notebook 里，我们以子进程的方式运行它：`torchrun` 就是 `python -m torch.distributed.run`，通过内核自己的 Python 来调用，用的就是同一个环境。（在内核里用 `torch.multiprocessing.spawn` 启动进程，在 Jupyter 中会失败：新进程必须导入它要运行的函数，而在 Notebook 单元格里定义的函数是导入不了的。）所有通信都只走回环接口 `lo`（macOS 上叫 `lo0`）。
 
 # %%
 env = dict(os.environ, MASTER_ADDR="127.0.0.1", GLOO_SOCKET_IFNAME="lo")
@@ -249,11 +249,11 @@ everyone = sorted(shards[0] + shards[1])
 print("每个样本恰好用一次：", everyone == list(range(64)))
 
 # %% [markdown]
-# 每个 rank 的第一个小批量是它分片里的前 8 个样本，所以第一步用到的正是打乱后顺序里的前 16 个样本，由两个 rank 各分一半。单个进程用 `batch_size=16` 时，第一步取的也正是这个批量。
+# 每个 rank 的第一个小批量是它分片里的前 8 个样本，所以第一步用到的正是打乱顺序中的前 16 个样本，两个 rank 各占一半。单个进程用 `batch_size=16` 时，第一步取的也正是这个批量。
 #
 # ## 与单进程走同样的步子 { #the-same-steps-as-one-process }
 #
-# 下面是在当前这一个进程里运行的原课循环：同样的打乱顺序，批量大小 16，初始权重也相同（和脚本一样，在创建模型之前调用 `torch.manual_seed(0)`）：
+# 下面在当前进程里运行原课的循环：打乱顺序相同，批量大小为 16，初始权重也相同（和脚本一样，在创建模型之前调用 `torch.manual_seed(0)`）：
 
 # %%
 def one_process(
@@ -301,9 +301,9 @@ for name, (w, b) in final:
 assert apart.max() <= 4  # 容差：4 ulp，相对误差不超过 5e-7
 
 # %% [markdown]
-# 两次训练走的是同样的 20 步：每一步的 $w$ 和 $b$ 相差都不超过 1 ulp（unit in the last place，即一个 float32 与下一个 float32 之间的间隔，相对大小约为 $1.2 \times 10^{-7}$）。我们允许的容差是 4 ulp。之所以做不到逐位相同，是因为浮点加法不满足结合律：单进程把 16 个样本的梯度一次加起来；DDP 则在每个 rank 上各加 8 个，把两个和分别除以 2，再把两半相加。相加的顺序不同，最后一位的舍入就可能不同。
+# 两次训练走的是同样的 20 步：每一步的 $w$ 和 $b$ 相差都不超过 1 ulp（unit in the last place，即一个 float32 与下一个 float32 之间的间隔，相对大小约为 $1.2 \times 10^{-7}$）。我们把容差定为 4 ulp。之所以做不到逐位相同，是因为浮点加法不满足结合律：单进程把 16 个样本的梯度一次加起来；DDP 则在每个 rank 上各加 8 个，把两个和分别除以 2，再把两半相加。相加的顺序不同，最后一位的舍入就可能不同。
 #
-# 要确认差别完全来自相加的顺序，可以在一个进程里照搬 DDP 的算法：每一步取出每个 rank 的那 8 个样本，把它的损失除以 $W$ 再反向传播（梯度会在 `.grad` 里累加），然后更新一步。这相当于手工做全归约，结果与两个进程逐位相同：
+# 要确认差别完全来自相加的顺序，可以在一个进程里照搬 DDP 的算法：每一步依次拿每个 rank 的那 8 个样本算出损失，除以 $W$ 后反向传播（梯度会在 `.grad` 里累加），然后更新一步。这相当于手工做全归约，结果与两个进程逐位相同：
 
 # %%
 torch.manual_seed(0)
@@ -330,7 +330,7 @@ assert by_hand == results["steps"]
 #
 # ### `reduction="sum"` 让步长变小 { #reduction-sum }
 #
-# 原课用的是 `MSELoss(reduction="sum")`。用求和时，16 个样本的梯度是两个 rank 梯度之*和*，可 DDP 照样取平均：同样的 `lr`，每一步只有单进程的 $1/W$，这里就是一半。下面两次训练都用 `lr=0.005`：
+# 原课用的是 `MSELoss(reduction="sum")`。用求和时，16 个样本的梯度是两个 rank 梯度之*和*，可 DDP 照样取平均：`lr` 相同时，每一步的步长只有单进程的 $1/W$，在这里就是一半。下面两次训练都用 `lr=0.005`：
 
 # %%
 torch.manual_seed(0)
@@ -344,7 +344,7 @@ print(f"第一步，2 个进程：dw = {w2 - w0:.4f}，db = {b2 - b0:.4f}")
 print(f"2 个进程 / 1 个进程：{ratios[0]:.3f}，{ratios[1]:.3f}")
 
 # %% [markdown]
-# 有两种修正办法，脚本里都跑过了：把学习率乘以 $W$；或者注册一个通信钩子，用普通的求和做全归约（即脚本里的 `sum_gradients`；DDP 默认的钩子会先除以 $W$）。两种办法都能走出单进程的步子：
+# 有两种修正办法，脚本里都跑过了：把学习率乘以 $W$；或者注册一个通信钩子，用普通的求和做全归约（即脚本里的 `sum_gradients`；DDP 默认的钩子会先除以 $W$）。两种办法都能和单进程走同样的步子：
 
 # %%
 fixes = {"sum_lr_w": "lr × W = 0.01", "sum_hook": "lr = 0.005，求和钩子"}
@@ -354,11 +354,11 @@ for name, label in fixes.items():
     assert apart.max() <= 4
 
 # %% [markdown]
-# 用 `reduction="mean"` 就什么都不用改：均值除以批量大小，DDP 的平均再除以 $W$，合起来正好除以 $Wb$，也就是单进程的批量大小。脚本用它，原因就在这里。
+# 用 `reduction="mean"` 就什么都不用改：均值除以批量大小，DDP 的平均再除以 $W$，合起来正好除以 $Wb$，也就是单进程的批量大小。这就是脚本用它的原因。
 #
 # ### world size 不能整除样本数 { #a-world-size-that-does-not-divide-n }
 #
-# 有 63 个样本、$W = 2$ 时，两个分片不可能一样大。`DistributedSampler` 的办法是*重复*样本：把打乱后顺序里开头的几个样本补到末尾，直到总数能被 $W$ 整除。于是每个 rank 分到 32 个样本，每轮有一个样本被用了两次：
+# 有 63 个样本、$W = 2$ 时，两个分片不可能一样大。`DistributedSampler` 的办法是*重复*样本：把打乱顺序开头的几个样本补到末尾，直到 $W$ 能整除总数。于是每个 rank 分到 32 个样本，每轮有一个样本要用两次：
 
 # %%
 uneven = make_data(63)
@@ -406,11 +406,11 @@ for label, apart in [
 assert abs(ddp_padded[-1][0] - once[-1][0]) > 1e-3
 
 # %% [markdown]
-# 补齐后学到的 $w$，与每个样本只用一次时相差约 0.001。这里的差别不大；但样本很少时，或者被重复的恰好是离群点时，差别就不小了。`DistributedSampler(..., drop_last=True)` 不重复任何样本：它丢掉每轮打乱顺序末尾的 $N \,\mathrm{mod}\, W$ 个样本（丢哪一个，看这一轮打乱后谁排在最后），每个 rank 分到 31 个。这同样不等于单进程用全部 63 个样本的训练。真正的修正是选好 $N$（或 $W$），让 $W$ 整除 $N$，就像脚本里用 64 个样本那样。
+# 补齐后学到的 $w$，与每个样本只用一次时相差约 0.001。这里的差别不大；但样本很少时，或者重复的恰好是几个离群点时，差别就不小了。`DistributedSampler(..., drop_last=True)` 不重复任何样本：它丢掉每轮打乱顺序末尾的 $N \,\mathrm{mod}\, W$ 个样本（丢哪一个，看这一轮打乱后谁排在最后），每个 rank 分到 31 个。这同样不是用全部 63 个样本的单进程训练。彻底的办法是选好 $N$（或 $W$），让 $W$ 整除 $N$，就像脚本里用 64 个样本那样。
 #
 # ### 忘了调用 `set_epoch` { #forgetting-set-epoch }
 #
-# 采样器打乱顺序时用的种子是 `seed + epoch`，而采样器只能从 `set_epoch` 得知当前是第几轮。不调用它，每一轮用的都是第 0 轮的顺序。下面是 rank 0 在前三轮里的前几个样本，分别是调用和不调用 `set_epoch` 的情形：
+# 采样器打乱顺序时用的种子是 `seed + epoch`，而采样器只能从 `set_epoch` 得知当前是第几轮。不调用它，每一轮用的都是第 0 轮的顺序。下面对比调用和不调用 `set_epoch` 时，rank 0 在前三轮里的前几个样本：
 
 # %%
 for label, orders in [
@@ -436,7 +436,7 @@ assert apart.max() <= 4
 #
 # ### torchrun 把 `OMP_NUM_THREADS` 设为 1 { #torchrun-sets-omp-num-threads }
 #
-# 张量足够大时，PyTorch 会用多个线程执行一个运算，默认每个核一个线程。$W$ 个进程如果各自按核数开线程，线程总数就是核数的 $W$ 倍。所以除非你自己设置，torchrun 会给每个进程设 `OMP_NUM_THREADS=1`，并在 stderr 上提示一句：
+# 张量足够大时，PyTorch 会用多个线程执行一个运算，默认每个核一个线程。$W$ 个进程如果各自按核数开线程，线程总数就是核数的 $W$ 倍。所以除非你自己设置，torchrun 会给每个进程设 `OMP_NUM_THREADS=1`，并在 stderr 里提示一句：
 
 # %%
 lines = launch.stderr.splitlines()
@@ -453,7 +453,7 @@ print("本内核的 torch 线程数：", torch.get_num_threads())
 #
 # ## 有多快？ { #how-fast }
 #
-# 脚本还在 $2^{13} = 8192$ 个样本上对同样的训练计了时：先让 rank 0 单独训练（它自成一个进程组 `dist.new_group([0])`，这样同一个 `train` 不用改就能运行），再让两个进程各用一半的批量一起训练，使两次训练走同样的步子。每次训练 3 轮，取其中最快的一轮。时间是在构建本页的机器上测的，测量时这两个核上还在运行其他页面的 Notebook，所以每次运行的结果都不一样：
+# 脚本还用 $2^{13} = 8192$ 个样本给同样的训练计了时：先让 rank 0 单独训练（它自成一个进程组 `dist.new_group([0])`，这样同一个 `train` 不用改就能运行），再让两个进程各用一半的批量一起训练，这样两次训练走的步子相同。每次训练 3 轮，取其中最快的一轮。时间是在构建本页的机器上测的，测量时这两个核上还在运行其他页面的 Notebook，所以每次运行的结果都会变：
 
 # %% tags=["varies"] alt="每轮用时随进程数（1 个和 2 个）的变化，同一份数据、批量大小分别为 64 和 1024；每条线都配一条点线，从单进程的用时画到它的一半，那是两个核最多能带来的加速。数值在构建本页时测得，每次构建都不同。"
 fig, ax = plt.subplots(figsize=(6, 4))
@@ -477,11 +477,11 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# 两个核上的两个进程，最多只能把时间减半（点线），而且前提是两个核都空闲：构建本页时，这两个核上还跑着别的 Notebook，所以加速会更少，甚至反而更慢。这里每一步的大部分工作，是 `DataLoader` 逐个取样本，这部分由两个进程分担。两种批量大小每轮的工作量相同，但批量为 64 时每轮要做 128 次全归约，批量为 1024 时只有 8 次，而每次全归约都要等两个进程都到达。所以小批量从第二个进程得到的好处更少，或者亏得更多。核更多时，跨机器时更是如此，DDP 能扩展到什么程度，都取决于这笔账：每一步的工作要多，全归约要少。
+# 两个核上的两个进程，最多只能把时间减半（点线），而且前提是两个核都空闲：构建本页时，这两个核上还跑着别的 Notebook，所以加速会更少，甚至反而更慢。这里每一步的工作大多花在 `DataLoader` 逐个取样本上，这部分由两个进程分担。两种批量大小每轮的工作量相同，但批量为 64 时每轮要做 128 次全归约，批量为 1024 时只有 8 次，而每次全归约都要等两个进程都走到这里。所以批量为 64 时，第二个进程带来的好处更少，或者亏得更多。核更多时也是这笔账，跨机器时更是如此，它决定了 DDP 能扩展到什么程度：每一步的工作要多，全归约要少。
 #
 # ## 多台机器：纸上谈兵 { #several-machines-on-paper }
 #
-# 这一节的内容**没有实际运行**：本站在一台机器上构建，这里的一切通信都不离开本机的回环接口。换成多台机器（*节点*）时，脚本一行都不用改；只需在每个节点上各启动一次 torchrun，并告诉它怎样找到其他节点。以 2 个节点、每个节点 4 个进程（$W = 8$）为例，`$HEAD` 是第一个节点的地址，在每个节点上运行：
+# 这一节的内容**没有实际运行**：本站在一台机器上构建，这里的所有通信都没有离开本机的回环接口。换成多台机器（*节点*）时，脚本一行都不用改；只需在每个节点上各启动一次 torchrun，并告诉它怎样找到其他节点。以 2 个节点、每个节点 4 个进程（$W = 8$）为例，设 `$HEAD` 为第一个节点的地址，在每个节点上运行：
 #
 # ```bash
 # torchrun --nnodes=2 --nproc-per-node=4 --rdzv-backend=c10d \
@@ -490,28 +490,28 @@ plt.show()
 #
 # 或者用固定的会合点：第一个节点加 `--node-rank=0`，第二个节点加 `--node-rank=1`，两个节点都加上 `--master-addr=$HEAD --master-port=29500`。
 #
-# 要变的：
+# 需要调整的：
 #
 # - 启动方式：`--nnodes`，以及每个节点都能通过网络（和防火墙）访问到的会合端点（或者 master 地址加节点编号）；
 # - $W$ 是所有节点上进程的总数，`RANK` 跨节点统一编号；`LOCAL_RANK` 是节点内部的编号；
 # - 用 GPU 时后端换成 `nccl`，每个进程使用与自己 local rank 对应的那块 GPU：调用 `torch.cuda.set_device(local_rank)`，把模型移过去并包装成 `DistributedDataParallel(model, device_ids=[local_rank])`，每个小批量也移过去；
-# - gloo 和 NCCL 要选一个网卡；机器上有多个网卡时，要指明用哪个（`GLOO_SOCKET_IFNAME`、`NCCL_SOCKET_IFNAME`）；
-# - rank 0 是整个任务中唯一的一个进程：它保存到自己机器的磁盘上，或者保存到所有节点共享的文件系统上。
+# - gloo 和 NCCL 会自行选择网卡；机器上有多块网卡时，要指明用哪一块（`GLOO_SOCKET_IFNAME`、`NCCL_SOCKET_IFNAME`）；
+# - 整个任务只有一个 rank 0 进程：它把模型保存到自己机器的磁盘上，或者所有节点共享的文件系统上。
 #
-# 不变的：训练循环、采样器和 `set_epoch`、梯度取平均，以及这几个陷阱（求和要把 `lr` 乘以 $W$；$W$ 要整除 $N$，只是 $W$ 变大了）。
+# 保持不变的：训练循环、采样器和 `set_epoch`、梯度取平均，以及这几个陷阱（求和要把 `lr` 乘以 $W$；$W$ 要整除 $N$，只是 $W$ 变大了）。
 #
 # 官方文档：[torchrun](https://docs.pytorch.org/docs/stable/elastic/run.html)、[DDP 设计说明](https://docs.pytorch.org/docs/stable/notes/ddp.html)和 [DDP 教程](https://docs.pytorch.org/tutorials/intermediate/ddp_tutorial.html)。
 #
 # ## 要点回顾 { #what-to-remember }
 #
 # - 数据并行：$W$ 个进程，每个进程持有一份完整的模型和一个数据分片；`backward` 之后对梯度做全归约（取平均），各份模型走同样的一步。
-# - 用 `reduction="mean"` 且分片一样大时，$W$ 个进程各用大小为 $b$ 的批量，与一个进程用大小为 $Wb$ 的批量走同样的步子：只差在浮点加法的顺序上，几个 ulp 之内。
+# - 用 `reduction="mean"` 且分片一样大时，$W$ 个进程各用大小为 $b$ 的批量，与一个进程用大小为 $Wb$ 的批量走同样的步子：区别只在浮点加法的顺序，相差不过几个 ulp。
 # - 脚本的写法：`init_process_group`、`DistributedDataParallel(model)`、`DistributedSampler` 并在每轮调用 `set_epoch(epoch)`，由 rank 0 打印和保存；用 `torchrun` 启动，而不是在 Notebook 的内核里启动。
 # - 几个陷阱：求和的损失要把 `lr` 乘以 $W$（或者用求和钩子）；选好 $N$，让 $W$ 能整除它；记得调用 `set_epoch`；torchrun 只给每个进程一个线程。
 #
 # ## 练习 { #exercises }
 #
-# **1. 手工分片。** 有 10 个样本、$W = 4$ 时，`DistributedSampler(..., shuffle=False)` 给每个 rank 哪些样本？哪些样本用了两次？用 `drop_last=True` 时，又有哪些样本没用上？
+# **1. 手工分片。** 有 10 个样本、$W = 4$ 时，`DistributedSampler(..., shuffle=False)` 给每个 rank 分配哪些样本？哪些样本用了两次？用 `drop_last=True` 时，又有哪些样本没用上？
 
 # %% [markdown] tags=["solution"]
 # 不打乱时，顺序就是 0 到 9。采样器用开头的样本把它补齐到 4 的倍数 12，rank $r$ 从第 $r$ 个开始每隔 4 个取一个；用 `drop_last` 时，则把顺序截短到 8 个：
@@ -539,7 +539,7 @@ for drop_last in [False, True]:
 
 # %% tags=["solution"]
 def all_reduce_by_hand(world_size, lr=0.1, batch_size=4, reduction="mean"):
-    """在当前这一个进程里算出 `world_size` 个 rank 时 DDP 的每一步。"""
+    """在当前进程里算出 DDP 在 `world_size` 个 rank 下的每一步。"""
     torch.manual_seed(0)
     model = LinearModel()
     criterion = torch.nn.MSELoss(reduction=reduction)
