@@ -48,12 +48,12 @@ PAINT_TARGET_MS = 16.0
 CONTROLS = (
     ("#lrx-lr", "ArrowRight"),
     ("#lrx-momentum", "ArrowRight"),
-    ("#lrx-optimizer", "ArrowDown"),
+    ("#lrx-optimizer", ""),  # set by Playwright: keys on a <select> may open its list
     ('input[name="lrx-reduction"][value="sum"]', "ArrowRight"),
     ("#lrx-centred", "Space"),
     ("#lrx-epoch", "ArrowLeft"),
 )
-OPPOSITE = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight", "ArrowDown": "ArrowUp"}
+OPPOSITE = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
 
 # The controls' values (a key press at the end of a range changes nothing, and fires nothing).
 STATE = """() => [...document.querySelectorAll("#lr-explorer select, #lr-explorer input")]
@@ -111,7 +111,7 @@ def input_to_paint(browser: Any, base: str, lang: str, presses: int) -> dict[str
         page.evaluate("window.__paints = []")
         for _ in range(presses):
             value = page.evaluate(STATE)
-            if selector == "#lrx-optimizer":  # (keys on a <select> may open its list)
+            if not key:
                 options = ["SGD", "SGD-momentum", "Adam", "RMSprop"]
                 now_value = control.input_value()
                 control.select_option(options[(options.index(now_value) + 1) % len(options)])

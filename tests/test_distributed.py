@@ -421,23 +421,22 @@ def test_a_file_missing_in_one_process_stops_them_all(folder: Path) -> None:
     assert one_error_line(result, "linreg train: error: process 1 of 2: cannot read data1.csv")
 
 
+# A run far longer than any test waits for: it ends only by a process failing.
+LONG_RUN = (
+    "train",
+    "--data",
+    "data.csv",
+    "--reduction",
+    "mean",
+    "--lr",
+    "0.1",
+    "--epochs",
+    "100000",
+)
+
+
 def test_a_process_that_dies_stops_the_others(folder: Path) -> None:
-    result = torchrun(
-        folder,
-        "cli.py",
-        "train",
-        "--data",
-        "data.csv",
-        "--reduction",
-        "mean",
-        "--lr",
-        "0.1",
-        "--epochs",
-        "100000",
-        "--plot",
-        "loss.png",
-        FAIL="exit",
-    )
+    result = torchrun(folder, "cli.py", *LONG_RUN, "--plot", "loss.png", FAIL="exit")
     # torchrun sees rank 1 exit and stops rank 0 (SIGTERM): no hang, no file.
     assert result.returncode != 0
     assert result.stdout == ""
@@ -446,20 +445,7 @@ def test_a_process_that_dies_stops_the_others(folder: Path) -> None:
 
 
 def test_a_process_that_hangs_is_given_up_after_the_timeout(folder: Path) -> None:
-    result = torchrun(
-        folder,
-        "cli.py",
-        "train",
-        "--data",
-        "data.csv",
-        "--reduction",
-        "mean",
-        "--lr",
-        "0.1",
-        "--epochs",
-        "100000",
-        FAIL="hang",
-    )
+    result = torchrun(folder, "cli.py", *LONG_RUN, FAIL="hang")
     assert result.returncode != 0
     line = one_error_line(result, "linreg train: error: process 0 lost the other processes (")
     assert "Timed out" in line

@@ -23,14 +23,15 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 import linreg
+from tools import explorer as data_build
 from tools.browser import launch, serve
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
 PAGE = "tutorials/04-loss-surface/"
 LANGUAGES = ("en", "zh")
-LR = [0.01 * 3 ** (k / 2) for k in range(-2, 11)]  # the grid of tools/explorer.py
-MOMENTA = [0.0, 0.5, 0.9, 0.99]
+LR = data_build.learning_rates()  # the grid the explorer's data was built on
+MOMENTA = list(data_build.MOMENTA)
 NUMBERS = ("w", "b", "loss", "yhat")
 # axe-core: every impact counts, as in test_browser.py, but for Material's nameless
 # code-block <nav>s (landmark-unique, not ours).
@@ -127,11 +128,8 @@ def choose(page: Page, optimizer: str = "SGD", lr: float = 0.01, **settings: obj
 
 def lesson(centred: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]]:
     """The lesson's data (x centred or not) and its initial (w, b)."""
-    x, y = linreg.lesson_data()
-    torch.manual_seed(0)
-    model = linreg.LinearModel()
-    start = (model.linear.weight.item(), model.linear.bias.item())
-    return (x - x.mean() if centred else x), y, start
+    _, y, start = data_build.lesson()
+    return data_build.inputs(centred), y, start
 
 
 def shown(text: str) -> float:

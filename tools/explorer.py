@@ -86,10 +86,15 @@ def lesson() -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]]:
     return x, y, (model.linear.weight.item(), model.linear.bias.item())
 
 
+def inputs(centred: bool) -> torch.Tensor:
+    """The lesson's x, (3, 1): as given, or centred (x - x̄)."""
+    x, _, _ = lesson()
+    return x - x.mean() if centred else x
+
+
 def data_settings() -> list[tuple[torch.Tensor, str]]:
     """The inputs (3, 1) and reduction of each of `SETTINGS`."""
-    x, _, _ = lesson()
-    return [((x - x.mean()) if centred else x, reduction) for centred, reduction in SETTINGS]
+    return [(inputs(centred), reduction) for centred, reduction in SETTINGS]
 
 
 @dataclass
@@ -109,7 +114,7 @@ class Runs:
 def runs(epochs: int = EPOCHS) -> Runs:
     """Train every run of `grid()` with torch.optim, batched (see the module's docstring)."""
     x, y, start = lesson()
-    inputs = torch.stack([d[0].flatten() for d in data_settings()])  # (4, 3)
+    xs = torch.stack([d[0].flatten() for d in data_settings()])  # (4, 3)
     targets = y.flatten()  # (3,)
     mean = torch.tensor([reduction == "mean" for _, reduction in SETTINGS])  # (4,)
     # x = 4 as each setting's model sees it: centred, its input is x - x̄ = 4 - 2.
@@ -127,7 +132,7 @@ def runs(epochs: int = EPOCHS) -> Runs:
     for epoch in range(epochs + 1):
         theta = torch.stack(params)  # (R, 4, 2)
         w, b = theta[..., 0:1], theta[..., 1:2]  # (R, 4, 1)
-        squared = (w * inputs + b - targets) ** 2  # (R, 4, 3)
+        squared = (w * xs + b - targets) ** 2  # (R, 4, 3)
         loss = torch.where(mean, squared.mean(-1), squared.sum(-1))  # (R, 4)
         points.append(theta.detach().clone())
         losses.append(loss.detach().clone())
@@ -146,10 +151,8 @@ def minimum(centred: bool) -> tuple[float, float]:
     """The closed-form (w*, b*) of the lesson's data, x centred or not."""
     import linreg
 
-    x, y = linreg.lesson_data()
-    if centred:
-        x = x - x.mean()
-    w, b = linreg.fit_closed_form(x.double(), y.double())
+    _, y, _ = lesson()
+    w, b = linreg.fit_closed_form(inputs(centred).double(), y.double())
     return float(w.flatten()[0]), float(b.flatten()[0])
 
 
@@ -169,19 +172,20 @@ def view(centred: bool) -> tuple[float, float, float, float]:
     )
 
 
-def contours(centred: bool, reduction: str, levels: list[float]) -> list[str]:
-    """SVG path data of the loss's contour lines at `levels`, in (w, b) coordinates."""
+def contours(centred: bool, levels: list[float]) -> list[str]:
+    """SVG path data of the `mean` loss's contour lines at `levels`, in (w, b) coordinates.
+
+    The `sum` loss is 3 times the `mean` (N = 3): the same curves, at 3 times the levels.
+    """
     import contourpy
 
     import linreg
 
-    x, y = linreg.lesson_data()
-    if centred:
-        x = x - x.mean()
+    _, y, _ = lesson()
     w_min, w_max, b_min, b_max = view(centred)
     w = torch.linspace(w_min, w_max, 81, dtype=torch.float64)
     b = torch.linspace(b_min, b_max, 81, dtype=torch.float64)
-    losses = linreg.loss_grid(x, y, w, b, reduction=reduction)  # (B, W)
+    losses = linreg.loss_grid(inputs(centred), y, w, b, reduction="mean")  # (B, W)
     generator = contourpy.contour_generator(w.numpy(), b.numpy(), losses.numpy())
     paths = []
     for level in levels:
@@ -252,8 +256,8 @@ def build() -> dict[str, Any]:
         )
     levels = [10.0 ** (k / 2) for k in range(-4, 5)]  # of the `mean` loss; `sum` is 3 ×
     surfaces = []
-    for (centred, reduction), (inputs, _) in zip(SETTINGS, data_settings(), strict=True):
-        hessian = linreg.hessian(inputs, reduction)
+    for centred, reduction in SETTINGS:
+        hessian = linreg.hessian(inputs(centred), reduction)
         eigenvalues, eigenvectors = torch.linalg.eigh(hessian)  # ascending: flat, steep
         vectors = [v if v[0] > 0 else -v for v in eigenvectors.T]
         surfaces.append(
@@ -267,8 +271,7 @@ def build() -> dict[str, Any]:
                 "bound": round(2 / float(eigenvalues[-1]), 6),
             }
         )
-    # `sum` = 3 × `mean` (N = 3): the same curves, at 3 × the levels.
-    shapes = {centred: contours(centred, "mean", levels) for centred in (False, True)}
+    shapes = {centred: contours(centred, levels) for centred in (False, True)}
     return {
         "torch": torch.__version__.split("+")[0],
         "epochs": EPOCHS,

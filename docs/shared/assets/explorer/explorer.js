@@ -164,18 +164,20 @@
     // State
     const reduction = () => root.querySelector('input[name="lrx-reduction"]:checked').value;
     const setting = () => (centred.checked ? 2 : 0) + (reduction() === "mean" ? 1 : 0);
+    // runs: SGD's (learning rate × momentum), then Adam's and RMSprop's learning rates.
+    const nLr = data.lr.length, nM = data.momentum.length;
     const runIndex = () => {
       const i = +lr.value, o = select.value;
-      return o === "Adam" ? 52 + i : o === "RMSprop" ? 65 + i : i * 4 + +momentum.value;
+      return o === "Adam" ? nLr * nM + i : o === "RMSprop" ? nLr * (nM + 1) + i : i * nM + +momentum.value;
     };
     let geometry = -1; // the view the surface is drawn for (0 raw, 1 centred)
     let toX, toY;
     const views = []; // per view: its axes, contours and marks, drawn once, then shown or hidden
 
     function run() {
-      const key = runIndex() * 4 + setting();
+      const i = runIndex(), d = setting(), key = i * 4 + d;
       if (!cache.has(key)) {
-        const [w, b, y, l, inf] = data.runs[runIndex()][setting()];
+        const [w, b, y, l, inf] = data.runs[i][d];
         const r = { w: series(w, q), b: series(b, q), y: series(y, q), l: series(l, ql), inf };
         r.n = r.w.length;
         r.xy = r.w.map((v, e) => `${toX(v).toFixed(1)} ${toY(r.b[e]).toFixed(1)}`);
