@@ -14,6 +14,7 @@ import argparse
 import ast
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -418,8 +419,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments after the program name; `sys.argv[1:]` when `None`.
 
     Returns:
-        The exit code: 0 on success, 2 for bad input (after one line on stderr), 1
-        under torchrun when the other processes stopped answering (a line too).
+        The exit code: 0 on success, 2 for bad input (after one line on stderr).
+
+    Under torchrun, a process that loses the others prints one line and ends at once
+    with exit code 1 (`os._exit`), without taking its process group down: freeing a
+    gloo group while a collective is still pending can deadlock (the destructor joins a
+    worker thread that waits for the GIL, pytorch/pytorch#56297); torchrun stops the
+    rest.
     """
     parser = build_parser()
     try:
@@ -450,7 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"processes ({reason}): one of them failed or hangs, see its message",
             file=sys.stderr,
         )
-        dist.destroy_process_group()
-        return 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     leave()  # together, after the models are gone (args.run has returned)
     return code
