@@ -220,9 +220,16 @@ def _fix_navigation(html: str) -> str:
     return _SECTION_NAME.sub(r'aria-labelledby="\1_title"', html)
 
 
+# Material sets each code block up when it first comes into view (`content.lazy` in
+# mkdocs.yml): a block that overflows then gets tabindex="0" (with a mouse) so the keyboard
+# can scroll it; one not yet seen would have none (axe: scrollable-region-focusable).
+# Every block starts focusable; the theme removes it from those that do not overflow.
+_CODE_BLOCK = re.compile(r"(<pre[^>]*>(?:<span></span>)?)<code>")
+
+
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    """Mend Material's navigation; typeset the math (then link KaTeX's stylesheet)."""
-    output = _fix_navigation(output)
+    """Mend Material's navigation and code blocks; typeset the math (then link KaTeX's CSS)."""
+    output = _CODE_BLOCK.sub(r'\1<code tabindex="0">', _fix_navigation(output))
     if 'class="arithmatex"' not in output:
         return output
     if not _KATEX:
