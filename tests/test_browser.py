@@ -518,6 +518,23 @@ def test_copy_button_copies_the_code(browser: SiteBrowser) -> None:
     assert copied.rstrip("\n") == code.rstrip("\n")
 
 
+# `content.lazy` (mkdocs.yml): the theme sets a code block up (its copy button, whether
+# it scrolls) when the block first comes into view, not every block at load, which was
+# most of the long tutorials' blocking time on mobile. Every block is focusable until then.
+def test_code_blocks_are_set_up_as_they_come_into_view(browser: SiteBrowser) -> None:
+    copy = "button.md-code__button[data-md-type='copy']"
+    with browser.context() as (page, log):
+        page.goto(browser.base + "en/tutorials/04-loss-surface/", wait_until="networkidle")
+        blocks = page.locator("article pre:not(details pre)")
+        first, last = blocks.first, blocks.last
+        assert first.locator(copy).count() == 1
+        assert last.locator(copy).count() == 0
+        assert last.locator("code").get_attribute("tabindex") == "0"
+        last.scroll_into_view_if_needed()
+        last.locator(copy).wait_for(state="attached", timeout=5000)
+    assert log.external == log.failed == log.console == []
+
+
 @dataclass
 class Download:
     """A tutorial's notebook, downloaded through its button and executed."""
