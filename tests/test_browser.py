@@ -535,6 +535,31 @@ def test_code_blocks_are_set_up_as_they_come_into_view(browser: SiteBrowser) -> 
     assert log.external == log.failed == log.console == []
 
 
+# On a phone the theme broke code in table cells anywhere (line_sear|ch_fn='st|rong_wolf|e'):
+# extra.css lets it wrap only at its spaces, and a wide table scrolls sideways.
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_table_code_wraps_only_at_spaces_on_a_phone(browser: SiteBrowser, lang: str) -> None:
+    with browser.context(viewport={"width": 390, "height": 844}) as (page, log):
+        page.goto(browser.base + f"{lang}/tutorials/summary/", wait_until="networkidle")
+        # Each word of each code in a table cell, with the number of lines it spans.
+        lines = page.evaluate(
+            r"""[...document.querySelectorAll("article td code")].flatMap(code => {
+              const words = [], walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+              for (let text; (text = walker.nextNode()); )
+                for (const word of text.data.matchAll(/\S+/g)) {
+                  const range = document.createRange();
+                  range.setStart(text, word.index);
+                  range.setEnd(text, word.index + word[0].length);
+                  words.push([word[0], range.getClientRects().length]);
+                }
+              return words;
+            })"""
+        )
+    assert len(lines) > 20
+    assert [word for word, rects in lines if rects != 1] == []
+    assert log.external == log.failed == log.console == []
+
+
 @dataclass
 class Download:
     """A tutorial's notebook, downloaded through its button and executed."""

@@ -110,6 +110,19 @@ def test_headings_have_the_same_ids_in_both_languages(site: Path) -> None:
     assert compared > 100
 
 
+PERMALINK_TITLE = re.compile(r'<a class="headerlink"[^>]*\stitle="([^"]*)"')
+
+
+@pytest.mark.parametrize(("lang", "title"), [("en", "Permanent link"), ("zh", "永久链接")])
+def test_heading_links_are_titled_in_the_language(site: Path, lang: str, title: str) -> None:
+    # The ¶ after each heading: its title is what a mouse or a screen reader announces.
+    titles = [
+        t for path in _html_pages(site, lang) for t in PERMALINK_TITLE.findall(path.read_text())
+    ]
+    assert len(titles) > 100
+    assert set(titles) == {title}
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_html_lang_matches_the_language(site: Path, lang: str) -> None:
     for path in _html_pages(site, lang):

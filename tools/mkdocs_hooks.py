@@ -73,6 +73,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.site_url = f"{base}/{_language(config)}/"
     for alternate in config.extra["alternate"]:
         alternate["link"] = f"{base}/{alternate['lang']}/"
+    if _language(config) == "zh":  # the title of each heading's ¶ link
+        config.mdx_configs.setdefault("toc", {})["permalink_title"] = "永久链接"
     config.extra["torch_version"] = torch.__version__.split("+")[0]
     config.extra["linreg_version"] = linreg.__version__
     # The oldest torch the package admits, as pyproject.toml declares it (`torch>=2.3`).
