@@ -5,8 +5,9 @@ it imports is on `sys.path` through the project's editable install.
 
 - `on_config`: derive this language's `site_url` and the absolute addresses of the
   languages (`extra.alternate`) from the one setting `SITE_URL` (the address the whole
-  site is served from), and record the torch versions (the one that verified the pages,
-  the oldest the package admits) and linreg's.
+  site is served from), title the headings' ¶ links in the language, and record the
+  torch versions (the one that verified the pages, the oldest the package admits) and
+  linreg's.
 - `on_page_markdown`: fill in `{{ torch_version }}` and `{{ torch_floor }}` where pages
   name them.
 - `on_files`: add the shared assets (KaTeX's stylesheet and fonts, CSS, the explorer's
@@ -16,8 +17,9 @@ it imports is on `sys.path` through the project's editable install.
 - `on_page_read_source`: a tutorial's Markdown, once its notebook has run.
 - `on_page_content`: fail the build on a table cell showing nan or inf.
 - `on_post_page`: mend Material's navigation markup (an empty `tabindex`, nameless
-  section `<nav>`s), typeset the page's math with KaTeX (tools/math_render.py) and link
-  KaTeX's stylesheet from the pages that have math, and only from those.
+  section `<nav>`s), make every code block focusable until the theme sets it up,
+  typeset the page's math with KaTeX (tools/math_render.py) and link KaTeX's
+  stylesheet from the pages that have math, and only from those.
 - `on_post_build`: put MathML for the TeX in the search index (the results show it),
   and cut KaTeX's fonts to the characters of the formulas.
 - `on_shutdown`: stop the KaTeX process.
@@ -45,6 +47,7 @@ log = logging.getLogger("mkdocs.hooks.linreg")
 DEFAULT_SITE_URL = "http://127.0.0.1:8000/"
 DOWNLOAD = {"en": "Download this notebook (.ipynb)", "zh": "下载本教程的 Notebook（.ipynb）"}
 SOLUTION = {"en": "Solution", "zh": "参考答案"}
+PERMALINK = {"en": "Permanent link", "zh": "永久链接"}  # the title of each heading's ¶
 # page path -> (source, future of its notebook, executed?, the build's Files)
 _TUTORIALS: dict[str, tuple[Path, Any, bool, Files]] = {}
 _KATEX: list[math_render.Katex] = []  # this build's KaTeX process, started on first use
@@ -73,8 +76,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.site_url = f"{base}/{_language(config)}/"
     for alternate in config.extra["alternate"]:
         alternate["link"] = f"{base}/{alternate['lang']}/"
-    if _language(config) == "zh":  # the title of each heading's ¶ link
-        config.mdx_configs.setdefault("toc", {})["permalink_title"] = "永久链接"
+    config.mdx_configs.setdefault("toc", {})["permalink_title"] = PERMALINK[_language(config)]
     config.extra["torch_version"] = torch.__version__.split("+")[0]
     config.extra["linreg_version"] = linreg.__version__
     # The oldest torch the package admits, as pyproject.toml declares it (`torch>=2.3`).
